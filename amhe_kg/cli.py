@@ -1,0 +1,100 @@
+"""The `amhe-kg` command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from amhe_kg import __version__
+from amhe_kg.build import DATA_DIR, ONTOLOGY_FILE, OUTPUT_DIR, make, write
+from amhe_kg.errors import SourceError
+from amhe_kg.stats import per_class, per_part
+
+EXIT_CODES = """
+Exit codes: 0 success; 2 the input could not be read or is invalid
+(the message names the file, line, record and field; nothing is written).
+"""
+
+data_option = click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=DATA_DIR,
+    show_default=True,
+    help="Folder of curated source files.",
+)
+ontology_option = click.option(
+    "--ontology",
+    "ontology_file",
+    type=click.Path(path_type=Path),
+    default=ONTOLOGY_FILE,
+    show_default=True,
+    help="The ontology in Turtle.",
+)
+
+
+def fail(error: Exception) -> None:
+    """Report an input error on stderr and exit with code 2."""
+    click.echo(f"error: {error}", err=True)
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
+@click.version_option(__version__, prog_name="amhe-kg")
+def main() -> None:
+    """Build and publish the Advancing Mental Health Equality knowledge graph."""
+
+
+@main.command(epilog=EXIT_CODES)
+@data_option
+@ontology_option
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=OUTPUT_DIR,
+    show_default=True,
+    help="Output folder (replaced as a whole when the build succeeds).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print only disagreements and errors.")
+def build(data_dir: Path, ontology_file: Path, out_dir: Path, quiet: bool) -> None:
+    """Build the graph and write Turtle, JSON-LD and N-Triples files."""
+    try:
+        result = make(data_dir, ontology_file)
+        write(result, out_dir)
+    except SourceError as error:
+        fail(error)
+    disagreements = [check for check in result.checks if not check.agrees]
+    for check in disagreements:
+        click.echo(f"warning: {check.describe()}", err=True)
+    if not quiet:
+        click.echo(f"Built {len(result.graph)} triples into {out_dir}/")
+        _print_counts("Resources per class", per_class(result.graph))
+        click.echo(
+            f"\nTotals: {len(result.checks)} checked, {len(disagreements)} disagree "
+            f"with the source's stated figures (see {out_dir}/totals.csv)"
+        )
+        for name in sorted(result.files):
+            click.echo(f"  {out_dir}/{name}")
+
+
+@main.command(epilog=EXIT_CODES)
+@data_option
+@ontology_option
+def stats(data_dir: Path, ontology_file: Path) -> None:
+    """Print the graph's counts per class and per source table."""
+    try:
+        result = make(data_dir, ontology_file)
+    except SourceError as error:
+        fail(error)
+    _print_counts("Resources per class", per_class(result.graph))
+    _print_counts("Resources per source part", per_part(result.graph))
+
+
+def _print_counts(title: str, rows: list[tuple[str, int]]) -> None:
+    click.echo(f"\n{title}:")
+    width = max((len(name) for name, _ in rows), default=0)
+    for name, count in rows:
+        click.echo(f"  {name:<{width}}  {count:>5}")

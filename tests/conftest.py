@@ -1,0 +1,36 @@
+"""Shared fixtures: the project's real sources, built once per test session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from rdflib import Namespace
+
+from amhe_kg.build import Build, make
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+ONTOLOGY = ROOT / "ontology" / "amhe.ttl"
+ID = Namespace("https://w3id.org/amhe/id/")
+AMHE = Namespace("https://w3id.org/amhe/ontology#")
+
+
+@pytest.fixture(scope="session")
+def built() -> Build:
+    """The build of the curated sources, in memory."""
+    return make(DATA, ONTOLOGY)
+
+
+@pytest.fixture(scope="session")
+def graph(built):
+    return built.graph
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> Path:
+    """A writable copy of data/ for tests that break it."""
+    copy = tmp_path / "data"
+    shutil.copytree(DATA, copy)
+    return copy

@@ -1,0 +1,150 @@
+"""Published files: round-trips, determinism, prefixes, labels and provenance."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import OWL, PROV, RDF, RDFS, SKOS
+
+from tests.conftest import AMHE, DATA, ONTOLOGY, ROOT
+
+FORMATS = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt"}
+OTHER_VOCABULARIES = (str(RDF), str(RDFS), str(SKOS), str(PROV), str(OWL))
+
+
+@pytest.mark.parametrize("name", ["amhe", "ontology"])
+@pytest.mark.parametrize("ext", sorted(FORMATS))
+def test_each_format_parses_back_to_an_isomorphic_graph(built, name, ext):
+    expected = built.graph if name == "amhe" else built.ontology
+    parsed = Graph().parse(data=built.files[f"{name}.{ext}"], format=FORMATS[ext])
+    assert len(parsed) == len(expected)
+    assert isomorphic(parsed, expected)
+
+
+def test_two_builds_with_different_hash_seeds_are_byte_identical(tmp_path):
+    outputs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"out{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "amhe_kg",
+                "build",
+                "-q",
+                "--data",
+                str(DATA),
+                "--ontology",
+                str(ONTOLOGY),
+                "--out",
+                str(out),
+            ],
+            check=True,
+            cwd=ROOT,
+            env=env,
+        )
+        outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert sorted(outputs[0]) == [
+        "amhe.jsonld",
+        "amhe.nt",
+        "amhe.ttl",
+        "context.jsonld",
+        "ontology.jsonld",
+        "ontology.nt",
+        "ontology.ttl",
+        "totals.csv",
+    ]
+    assert outputs[0] == outputs[1]
+
+
+def test_no_blank_nodes(built):
+    for graph in (built.graph, built.ontology):
+        assert not [t for t in graph if any(isinstance(term, BNode) for term in t)]
+
+
+def test_turtle_binds_only_project_prefixes(built):
+    turtle = built.files["amhe.ttl"].decode()
+    prefixes = [line.split()[1] for line in turtle.splitlines() if line.startswith("@prefix")]
+    assert not [p for p in prefixes if p.startswith("ns")]
+    assert {"amhe:", "skos:", "prov:", "dcterms:", "rdfs:", "xsd:"} <= set(prefixes)
+
+
+def test_jsonld_uses_the_published_context(built):
+    document = json.loads(built.files["amhe.jsonld"])
+    context = json.loads(built.files["context.jsonld"])
+    assert document["@context"] == context["@context"]
+    assert context["@context"]["amhe"] == "https://w3id.org/amhe/ontology#"
+    ids = [node["@id"] for node in document["@graph"]]
+    assert ids == sorted(ids)
+    assert "https://w3id.org/amhe/id/service/black-thrive" in ids
+
+
+def test_ntriples_lines_are_sorted_and_unique(built):
+    lines = built.files["amhe.nt"].decode().splitlines()
+    assert lines == sorted(set(lines))
+
+
+def test_every_typed_resource_has_exactly_one_english_label(graph):
+    for subject in set(graph.subjects(RDF.type, None)):
+        labels = list(graph.objects(subject, RDFS.label))
+        assert len(labels) == 1, (subject, labels)
+        assert isinstance(labels[0], Literal) and labels[0].language == "en", subject
+
+
+def test_every_concept_has_exactly_one_preferred_label(graph):
+    for concept in set(graph.subjects(RDF.type, SKOS.Concept)):
+        assert len(list(graph.objects(concept, SKOS.prefLabel))) == 1, concept
+
+
+def test_every_resource_says_where_it_came_from(graph):
+    """All typed resources link to a source row, item or part (the document itself aside)."""
+    missing = [
+        s
+        for s in set(graph.subjects(RDF.type, None))
+        if (s, PROV.wasDerivedFrom, None) not in graph
+        and not any(
+            graph.triples((s, RDF.type, t))
+            for t in (
+                AMHE.SourceDocument,
+                AMHE.Appendix,
+                AMHE.Table,
+                AMHE.Figure,
+                AMHE.SourceLocation,
+            )
+        )
+    ]
+    assert missing == []
+
+
+def test_every_amhe_term_in_the_data_is_declared_in_the_ontology(built):
+    declared = {s for s in built.ontology.subjects(RDF.type, None) if str(s).startswith(str(AMHE))}
+    used = Counter()
+    for _s, p, o in built.graph:
+        used[p] += 1
+        if p == RDF.type:
+            used[o] += 1
+    undeclared = sorted(str(t) for t in used if str(t).startswith(str(AMHE)) and t not in declared)
+    assert undeclared == []
+
+
+def test_every_ontology_term_has_a_label_and_definition(built):
+    onto = built.ontology
+    terms = {s for s in onto.subjects(RDF.type, None) if str(s).startswith(str(AMHE))}
+    assert len(terms) > 50
+    for term in terms:
+        assert (term, RDFS.label, None) in onto, term
+        assert (term, SKOS.definition, None) in onto, term
+
+
+def test_instance_iris_live_under_the_id_namespace(graph):
+    subjects = {s for s in graph.subjects() if isinstance(s, URIRef)}
+    outside = [s for s in subjects if not str(s).startswith("https://w3id.org/amhe/id/")]
+    assert outside == []
