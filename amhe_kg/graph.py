@@ -84,19 +84,26 @@ class GraphBuilder:
         label: str,
         record=None,
         description: str | None = None,
+        *,
+        source: r.Source | None = None,
+        note: str | None = None,
     ) -> URIRef:
-        """Type, label, description, provenance and note of one resource."""
+        """Type, label, description, provenance and note of one resource.
+
+        `source` and `note` default to the record's; a part of a record (a
+        provision of an act, a subtype of a characteristic) passes its own.
+        """
+        if record is not None:
+            source, note = record.source, record.note
         for rdf_type in types:
             self.add(subject, RDF.type, rdf_type)
         self.add(subject, RDFS.label, text(label))
         if description:
             self.add(subject, DCTERMS.description, text(description))
-        if record is not None:
-            source = getattr(record, "source", None)
-            if source is not None:
-                self.add(subject, PROV.wasDerivedFrom, self.location(source))
-            if getattr(record, "note", None):
-                self.add(subject, SKOS.editorialNote, text(record.note))
+        if source is not None:
+            self.add(subject, PROV.wasDerivedFrom, self.location(source))
+        if note:
+            self.add(subject, SKOS.editorialNote, text(note))
         return subject
 
     def concept(
@@ -108,9 +115,10 @@ class GraphBuilder:
         record=None,
         broader: URIRef | None = None,
         notation: str | None = None,
+        **provenance,
     ) -> URIRef:
         """A SKOS concept in one of the schemes, with its place in the hierarchy."""
-        self.resource(subject, [SKOS.Concept, *types], label, record)
+        self.resource(subject, [SKOS.Concept, *types], label, record, **provenance)
         self.add(subject, SKOS.prefLabel, text(label))
         self.add(subject, SKOS.inScheme, iri("scheme", scheme))
         if notation is not None:
@@ -192,9 +200,14 @@ class GraphBuilder:
                 label = f"{act.label}, {provision.kind} {provision.number}"
                 if provision.title:
                     label += f": {provision.title}"
-                self.resource(p, [AMHE.LegislativeProvision], label, act, provision.summary)
-                if provision.note:
-                    self.add(p, SKOS.editorialNote, text(provision.note))
+                self.resource(
+                    p,
+                    [AMHE.LegislativeProvision],
+                    label,
+                    description=provision.summary,
+                    source=act.source,
+                    note=provision.note,
+                )
                 self.add(p, AMHE.provisionKind, Literal(provision.kind))
                 self.add(p, SKOS.notation, Literal(provision.number))
                 self.add(p, DCTERMS.title, text(provision.title) if provision.title else None)
@@ -266,12 +279,11 @@ class GraphBuilder:
                     [AMHE.CharacteristicSubtype],
                     sub.label,
                     "characteristics",
-                    characteristic,
-                    subject,
-                    f"{characteristic.number}{sub.letter}",
+                    broader=subject,
+                    notation=f"{characteristic.number}{sub.letter}",
+                    source=characteristic.source,
+                    note=sub.note,
                 )
-                if sub.note:
-                    self.add(s, SKOS.editorialNote, text(sub.note))
                 self.add(s, AMHE.statedStudyCount, Literal(sub.stated_studies))
                 self.add(s, AMHE.statedTable5Total, Literal(sub.table5_total))
         for country in self.s.countries.values():
@@ -306,7 +318,7 @@ class GraphBuilder:
                     "intervention", intervention.key, "target", *target.subtype.split("/")
                 )
                 label = f"{intervention.label} targets {self._label(subtype)} (curated)"
-                self.resource(evidence, [AMHE.CuratedLink], label, intervention)
+                self.resource(evidence, [AMHE.CuratedLink], label, source=intervention.source)
                 self.add(evidence, AMHE.linkSubject, subject)
                 self.add(evidence, AMHE.linkObject, subtype)
                 self.add(evidence, AMHE.evidence, text(target.evidence))
@@ -429,9 +441,13 @@ class GraphBuilder:
             self.add(subject, AMHE.stageOrder, Literal(stage.order))
             for action in stage.actions:
                 a = iri("co-production-stage", stage.key, action.key)
-                self.resource(a, [AMHE.CoProductionAction], action.label, stage)
-                if action.note:
-                    self.add(a, SKOS.editorialNote, text(action.note))
+                self.resource(
+                    a,
+                    [AMHE.CoProductionAction],
+                    action.label,
+                    source=stage.source,
+                    note=action.note,
+                )
                 self.add(subject, AMHE.action, a)
                 self.add(a, AMHE.stage, subject)
 
