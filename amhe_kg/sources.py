@@ -259,8 +259,9 @@ def _check_references(s: Sources) -> None:
     for service in s.services.values():
         for theme in service.themes:
             need(service, "themes", theme, s.themes, "theme")
-        for org in service.providers + service.partners:
-            need(service, "providers/partners", org, s.organisations, "organisation")
+        for field_name in ("providers", "partners"):
+            for org in getattr(service, field_name):
+                need(service, field_name, org, s.organisations, "organisation")
         for place in service.locations:
             need(service, "locations", place, s.places, "place")
         for subtype in service.population_subtypes:

@@ -65,7 +65,7 @@ CASES = {
         "services.yaml",
         "providers: [leeds-and-york-partnership-nhs-foundation-trust]",
         "providers: [no-such-trust]",
-        r"services\.yaml:\d+: record 'rainbow-alliance': field 'providers/partners': "
+        r"services\.yaml:\d+: record 'rainbow-alliance': field 'providers': "
         r"unknown organisation 'no-such-trust'",
     ),
     "unknown-part": (
