@@ -73,7 +73,7 @@ def test_build_and_stats_commands_print_their_counts(tmp_path):
     assert result.exit_code == 0
     assert "Resources per source part" in result.output
     line = next(row for row in result.output.splitlines() if row.strip().startswith("Table 5:"))
-    assert line.split()[-1] == "122"  # 97 interventions and the 25 curated links from their names
+    assert line.split()[-1] == "118"  # 97 interventions and the 21 curated links from their names
 
 
 def test_version():
