@@ -1,4 +1,4 @@
-"""The build: load the curated sources, make the graph, check totals, write every file.
+"""The build: load the curated sources, make the graph, validate it, check totals, write every file.
 
 Outputs are written to a temporary folder beside the output folder and moved
 into place only when everything succeeded, so a failed build leaves the
@@ -14,30 +14,38 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdflib import Graph
 
+from amhe_kg.cube import build_cubes, check_integrity, csv_files
 from amhe_kg.errors import SourceError
 from amhe_kg.export import context, serialise_all
 from amhe_kg.graph import build_graph
+from amhe_kg.links import linkset_graph, sssom_table
 from amhe_kg.namespaces import bind_prefixes
 from amhe_kg.sources import load_sources
 from amhe_kg.totals import Check, check_totals
 
+if TYPE_CHECKING:
+    from amhe_kg.validate import Report
+
 # Defaults relative to the project folder the command runs in.
 DATA_DIR = Path("data")
 ONTOLOGY_FILE = Path("ontology") / "amhe.ttl"
+SHAPES_FILE = Path("shapes") / "amhe-shapes.ttl"
 OUTPUT_DIR = Path("output")
 
 
 @dataclass
 class Build:
-    """What a build made: the graphs, the total checks and the output files."""
+    """What a build made: the graphs, the total checks, the validation and the output files."""
 
     graph: Graph
     ontology: Graph
     checks: list[Check]
     files: dict[str, bytes]
+    validation: Report | None = None
 
 
 def load_ontology(path: Path = ONTOLOGY_FILE) -> Graph:
@@ -52,19 +60,51 @@ def load_ontology(path: Path = ONTOLOGY_FILE) -> Graph:
     return graph
 
 
-def make(data_dir: Path = DATA_DIR, ontology_file: Path = ONTOLOGY_FILE) -> Build:
-    """Build everything in memory."""
+def make(
+    data_dir: Path = DATA_DIR,
+    ontology_file: Path = ONTOLOGY_FILE,
+    shapes_file: Path = SHAPES_FILE,
+) -> Build:
+    """Build everything in memory, validated against the shapes.
+
+    Raises `ViolationsError` (a `SourceError`) when the graph has any
+    sh:Violation; warnings and info go into validation.ttl.
+    """
+    from amhe_kg.validate import (  # imported here: validate uses this module's paths
+        ShapesError,
+        ViolationsError,
+        load_shapes,
+        validate,
+    )
+
     sources = load_sources(data_dir)
     graph = build_graph(sources)
+    cubes = build_cubes(sources)
+    graph += cubes
     ontology = load_ontology(ontology_file)
+    broken = check_integrity(graph, ontology)
+    if broken:
+        raise SourceError(data_dir, None, None, "the data cubes fail " + "; ".join(broken))
+    shapes = load_shapes([shapes_file])
+    try:
+        report = validate(graph, shapes, sources=sources)
+    except ShapesError as exc:
+        raise SourceError(shapes_file, None, None, str(exc)) from None
+    if not report.conforms:
+        raise ViolationsError(report)
     checks = check_totals(sources)
     files = {
         **serialise_all("amhe", graph),
         **serialise_all("ontology", ontology),
+        **serialise_all("cube", cubes),
+        **serialise_all("linksets", linkset_graph(graph)),
+        **csv_files(sources),
+        "mappings.sssom.tsv": sssom_table(graph, sources.identifiers).encode("utf-8"),
         "context.jsonld": (json.dumps(context(), indent=1, sort_keys=True) + "\n").encode(),
         "totals.csv": _totals_csv(checks),
+        "validation.ttl": report.to_turtle(),
     }
-    return Build(graph, ontology, checks, files)
+    return Build(graph, ontology, checks, files, report)
 
 
 def write(build: Build, out_dir: Path = OUTPUT_DIR) -> None:

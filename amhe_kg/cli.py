@@ -7,14 +7,15 @@ from pathlib import Path
 
 import click
 
-from amhe_kg import __version__
-from amhe_kg.build import DATA_DIR, ONTOLOGY_FILE, OUTPUT_DIR, make, write
+from amhe_kg import __version__, charts, docs, links, query, reason, validate
+from amhe_kg.build import DATA_DIR, ONTOLOGY_FILE, OUTPUT_DIR, SHAPES_FILE, make, write
 from amhe_kg.errors import SourceError
 from amhe_kg.stats import per_class, per_part
 
 EXIT_CODES = """
-Exit codes: 0 success; 2 the input could not be read or is invalid
-(the message names the file, line, record and field; nothing is written).
+Exit codes: 0 success; 2 the input could not be read or is invalid, or the
+graph violates the SHACL shapes (the message names the file, line, record and
+field; nothing is written).
 """
 
 data_option = click.option(
@@ -33,6 +34,14 @@ ontology_option = click.option(
     show_default=True,
     help="The ontology in Turtle.",
 )
+shapes_option = click.option(
+    "--shapes",
+    "shapes_file",
+    type=click.Path(path_type=Path),
+    default=SHAPES_FILE,
+    show_default=True,
+    help="SHACL shapes the graph must conform to.",
+)
 
 
 def fail(error: Exception) -> None:
@@ -50,6 +59,7 @@ def main() -> None:
 @main.command(epilog=EXIT_CODES)
 @data_option
 @ontology_option
+@shapes_option
 @click.option(
     "--out",
     "out_dir",
@@ -59,22 +69,30 @@ def main() -> None:
     help="Output folder (replaced as a whole when the build succeeds).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print only disagreements and errors.")
-def build(data_dir: Path, ontology_file: Path, out_dir: Path, quiet: bool) -> None:
-    """Build the graph and write Turtle, JSON-LD and N-Triples files."""
+def build(
+    data_dir: Path, ontology_file: Path, shapes_file: Path, out_dir: Path, quiet: bool
+) -> None:
+    """Build and validate the graph, and write it in Turtle, JSON-LD and N-Triples."""
     try:
-        result = make(data_dir, ontology_file)
+        result = make(data_dir, ontology_file, shapes_file)
         write(result, out_dir)
     except SourceError as error:
         fail(error)
     disagreements = [check for check in result.checks if not check.agrees]
     for check in disagreements:
         click.echo(f"warning: {check.describe()}", err=True)
+    for line in result.validation.warning_lines():
+        click.echo(f"warning: {line}", err=True)
     if not quiet:
         click.echo(f"Built {len(result.graph)} triples into {out_dir}/")
         _print_counts("Resources per class", per_class(result.graph))
         click.echo(
             f"\nTotals: {len(result.checks)} checked, {len(disagreements)} disagree "
             f"with the source's stated figures (see {out_dir}/totals.csv)"
+        )
+        click.echo(
+            f"Validation: {result.validation.summary()} against {shapes_file} "
+            f"(see {out_dir}/validation.ttl)"
         )
         for name in sorted(result.files):
             click.echo(f"  {out_dir}/{name}")
@@ -83,10 +101,11 @@ def build(data_dir: Path, ontology_file: Path, out_dir: Path, quiet: bool) -> No
 @main.command(epilog=EXIT_CODES)
 @data_option
 @ontology_option
-def stats(data_dir: Path, ontology_file: Path) -> None:
+@shapes_option
+def stats(data_dir: Path, ontology_file: Path, shapes_file: Path) -> None:
     """Print the graph's counts per class and per source table."""
     try:
-        result = make(data_dir, ontology_file)
+        result = make(data_dir, ontology_file, shapes_file)
     except SourceError as error:
         fail(error)
     _print_counts("Resources per class", per_class(result.graph))
@@ -98,3 +117,11 @@ def _print_counts(title: str, rows: list[tuple[str, int]]) -> None:
     width = max((len(name) for name, _ in rows), default=0)
     for name, count in rows:
         click.echo(f"  {name:<{width}}  {count:>5}")
+
+
+main.add_command(links.command)
+main.add_command(query.command)
+main.add_command(reason.command)
+main.add_command(docs.command)
+main.add_command(charts.command)
+main.add_command(validate.command)

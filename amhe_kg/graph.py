@@ -6,13 +6,25 @@ import re
 from decimal import Decimal
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from amhe_kg import records as r
-from amhe_kg.namespaces import AMHE, SCHEMA, bind_prefixes, iri
+from amhe_kg.namespaces import (
+    AMHE,
+    EU_COUNTRY,
+    LEGISLATION_ID,
+    NICE_GUIDANCE,
+    ODS_SYSTEM,
+    SCHEMA,
+    STATISTICAL_GEOGRAPHY,
+    bind_prefixes,
+    iri,
+)
 from amhe_kg.sources import Sources
 
 EN = "en"
+IDENTIFIER_LIST = iri("source", "identifiers")
+EQUALITY_ACT_2010 = "ukpga/2010/15"
 
 # Concept schemes: key -> (label, the part the scheme is derived from)
 SCHEMES = {
@@ -157,6 +169,16 @@ class GraphBuilder:
         self.add(subject, DCTERMS.issued, Literal(str(doc.issued), datatype=XSD.gYear))
         self.add(subject, AMHE.placeOfPublication, text(doc.place))
         self.add(subject, DCTERMS.rightsHolder, iri("organisation", _slug(doc.rights_holder)))
+        self.resource(IDENTIFIER_LIST, [AMHE.ReferenceList], "Verified external identifiers")
+        self.add(
+            IDENTIFIER_LIST,
+            DCTERMS.description,
+            text(
+                "The external identifiers the graph links to (ONS GSS codes, NHS ODS codes, "
+                "legislation.gov.uk identifiers, EU country authority IRIs), each checked "
+                "against a public source."
+            ),
+        )
         for part in self.s.parts.values():
             kind = {"table": AMHE.Table, "figure": AMHE.Figure}.get(
                 part.key.split("-")[0], AMHE.Appendix
@@ -190,6 +212,7 @@ class GraphBuilder:
             self.resource(subject, [AMHE.Legislation], act.label, act)
             self.add(subject, DCTERMS.date, Literal(str(act.year), datatype=XSD.gYear))
             self.add(subject, AMHE.legislationCitation, Literal(act.citation))
+            self.add(subject, OWL.sameAs, LEGISLATION_ID[act.citation])
             self.add(subject, SCHEMA.url, URIRef(act.url) if act.url else None)
             for number in act.references:
                 self.add(subject, AMHE.referenceNumber, Literal(number))
@@ -213,6 +236,10 @@ class GraphBuilder:
                 self.add(p, DCTERMS.title, text(provision.title) if provision.title else None)
                 self.add(p, AMHE.legislation, subject)
                 self.add(subject, AMHE.hasProvision, p)
+                if provision.legislation_id:
+                    self.add(
+                        p, OWL.sameAs, LEGISLATION_ID[f"{act.citation}/{provision.legislation_id}"]
+                    )
                 parent = (
                     iri("legislation", act.key, provision.within) if provision.within else subject
                 )
@@ -272,6 +299,13 @@ class GraphBuilder:
             )
             self.add(subject, AMHE.statedStudyCount, Literal(characteristic.stated_studies))
             self.add(subject, AMHE.statedTable5Total, Literal(characteristic.table5_total))
+            self.add(subject, AMHE.protectedUnderEqualityAct2010, Literal(characteristic.protected))
+            for section in characteristic.equality_act_sections:
+                self.add(
+                    subject,
+                    AMHE.definedInLegislation,
+                    LEGISLATION_ID[f"{EQUALITY_ACT_2010}/section/{section}"],
+                )
             for sub in characteristic.subtypes:
                 s = subtype_iri(f"{characteristic.key}/{sub.key}")
                 self.concept(
@@ -291,6 +325,8 @@ class GraphBuilder:
             self.resource(subject, [AMHE.Country], country.label, country)
             self.add(subject, AMHE.iso3166Alpha2, Literal(country.alpha2))
             self.add(subject, AMHE.iso3166Alpha3, Literal(country.alpha3))
+            if f"eu-country:{country.alpha3}" in self.s.identifiers:
+                self.add(subject, SCHEMA.sameAs, EU_COUNTRY[country.alpha3])
         for tally in self.s.tallies.values():
             subject = iri("study-tally", tally.key)
             question = self.s.research_questions[tally.question]
@@ -332,7 +368,9 @@ class GraphBuilder:
             self.add(subject, AMHE.placeKind, Literal(place.kind))
             for outer in place.within:
                 self.add(subject, AMHE.within, iri("place", outer))
-            self.add(subject, AMHE.gssCode, Literal(place.gss) if place.gss else None)
+            if place.gss:
+                self.add(subject, AMHE.gssCode, Literal(place.gss))
+                self.add(subject, SCHEMA.sameAs, STATISTICAL_GEOGRAPHY[place.gss])
         for org in self.s.organisations.values():
             subject = iri("organisation", org.key)
             self.resource(subject, [AMHE.Organisation], org.label, org)
@@ -340,9 +378,22 @@ class GraphBuilder:
             for alt in org.alt_labels:
                 self.add(subject, SKOS.altLabel, text(alt))
             self.add(subject, FOAF.homepage, URIRef(org.homepage) if org.homepage else None)
-            self.add(subject, AMHE.odsCode, Literal(org.ods_code) if org.ods_code else None)
+            if org.ods_code:
+                self.ods_identifier(subject, org)
             for role in org.contributions:
                 self.add(subject, AMHE.contributionRole, Literal(role))
+
+    def ods_identifier(self, subject: URIRef, org: r.Organisation) -> None:
+        """An NHS trust's ODS code, in its FHIR identifier system."""
+        self.add(subject, AMHE.odsCode, Literal(org.ods_code))
+        identifier = iri("organisation", org.key, "ods-code")
+        self.resource(
+            identifier, [SCHEMA.PropertyValue], f"ODS code {org.ods_code}", source=org.source
+        )
+        self.add(identifier, SCHEMA.propertyID, Literal(ODS_SYSTEM))
+        self.add(identifier, SCHEMA.value, Literal(org.ods_code))
+        self.add(identifier, DCTERMS.source, IDENTIFIER_LIST)
+        self.add(subject, SCHEMA.identifier, identifier)
 
     def services(self) -> None:
         for theme in self.s.themes.values():
@@ -490,7 +541,10 @@ class GraphBuilder:
             self.add(subject, DCTERMS.identifier, Literal(guideline.code))
             for group in [guideline.group, *guideline.also_groups]:
                 self.add(subject, AMHE.populationGroup, iri("population-group", group))
-            self.add(subject, SCHEMA.url, URIRef(guideline.url))
+            page = NICE_GUIDANCE[guideline.code.lower()]
+            self.add(subject, SCHEMA.url, page)
+            if guideline.url != str(page):
+                self.add(subject, RDFS.seeAlso, URIRef(guideline.url))
 
     # Helpful resources and abbreviations
 

@@ -13,6 +13,13 @@ ORG = Namespace("http://www.w3.org/ns/org#")
 VANN = Namespace("http://purl.org/vocab/vann/")
 QB = Namespace("http://purl.org/linked-data/cube#")
 
+# External identifier systems the graph links to.
+LEGISLATION_ID = Namespace("http://www.legislation.gov.uk/id/")
+STATISTICAL_GEOGRAPHY = Namespace("http://statistics.data.gov.uk/id/statistical-geography/")
+NICE_GUIDANCE = Namespace("https://www.nice.org.uk/guidance/")
+EU_COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
+ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
+
 PREFIXES: dict[str, Namespace] = {
     "amhe": AMHE,
     "dcterms": DCTERMS,

@@ -78,6 +78,7 @@ class Provision(Record):
     kind: Literal["section", "article", "subsection"]
     number: Text
     title: Text | None = None
+    legislation_id: Annotated[str, StringConstraints(pattern=r"^section/\d+[A-Z]*$")] | None = None
     within: Key | None = None
     duty_holder: Key | None = None
     quote: Text | None = None
@@ -139,6 +140,8 @@ class Subtype(Record):
 class Characteristic(Sourced):
     number: Number
     label: Text
+    protected: bool
+    equality_act_sections: list[Annotated[str, StringConstraints(pattern=r"^\d+$")]] = []
     stated_studies: Count
     table5_total: Count
     subtypes: list[Subtype] = Field(min_length=1)
@@ -174,6 +177,26 @@ class Intervention(Sourced):
     types: list[Key] = Field(min_length=1)
     ticks: Count
     targets: list[Target] = []
+
+
+# identifiers.csv
+
+
+class Identifier(Record):
+    system: Literal[
+        "ons-gss",
+        "nhs-ods",
+        "legislation",
+        "legislation-section",
+        "equality-act-2010",
+        "eu-country",
+        "wikidata",
+    ]
+    name: Text
+    identifier: Text
+    iri: Url | None = None
+    source: Text
+    confirmed: Literal["yes", "weak", "pattern"]
 
 
 # places.yaml, organisations.yaml

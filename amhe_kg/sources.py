@@ -8,6 +8,7 @@ field.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,8 +123,43 @@ def load_sources(data_dir: Path) -> Sources:
     sources = Sources(data_dir=data_dir)
     for filename, sections in LAYOUT.items():
         _load_file(sources, data_dir / filename, sections)
+    sources.kinds["identifiers"] = _load_identifiers(sources, data_dir / IDENTIFIERS)
     _check_references(sources)
     return sources
+
+
+IDENTIFIERS = "identifiers.csv"
+
+
+def _load_identifiers(sources: Sources, path: Path) -> dict[str, r.Identifier]:
+    """The verified external identifiers, keyed by `system:identifier`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SourceError(path, None, None, "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise SourceError(path, None, None, f"not UTF-8 text ({exc.reason})") from None
+    try:
+        rows = list(csv.DictReader(text.splitlines(), strict=True))
+    except csv.Error as exc:
+        raise SourceError(path, None, None, f"not valid CSV: {exc}") from None
+    identifiers: dict[str, r.Identifier] = {}
+    for number, row in enumerate(rows, start=2):
+        name = f"{row.get('system')}:{row.get('identifier')}"
+        if None in row or None in row.values():
+            raise SourceError(path, name, None, "wrong number of columns", number)
+        values = {k: v for k, v in row.items() if v != ""}
+        try:
+            identifier = r.Identifier.model_validate(values)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field_name = ".".join(str(p) for p in error["loc"]) or None
+            raise SourceError(path, name, field_name, error["msg"], number) from None
+        if name in identifiers:
+            raise SourceError(path, name, "identifier", "listed twice", number)
+        sources.origins[id(identifier)] = Origin(path, number)
+        identifiers[name] = identifier
+    return identifiers
 
 
 def _load_file(sources: Sources, path: Path, sections: dict[str, tuple]) -> None:
@@ -192,7 +228,7 @@ def _check_references(s: Sources) -> None:
     for kind in s.kinds.values():
         for record in kind.values():
             source = getattr(record, "source", None)
-            if source is None:
+            if not isinstance(source, r.Source):
                 continue
             need(record, "source.part", source.part, parts, "part")
             is_table = source.part.startswith("table-")

@@ -46,13 +46,15 @@ def test_counts_per_class(graph):
     assert counts["amhe:Guideline"] == 32
     assert counts["amhe:Barrier"] == 32  # 21 in Table 6 and 11 in Table 8
     assert counts["amhe:Vignette"] == 7
-    assert counts["skos:ConceptScheme"] == 9
+    assert counts["skos:ConceptScheme"] == 10  # 9 taxonomies and the cubes' units
 
 
 def test_counts_per_source_part(graph):
     counts = {title.split(":")[0]: n for title, n in per_part(graph)}
-    assert counts["Table 2"] == 14  # 13 types and the scheme
-    assert counts["Table 4"] == 54  # 31 tallies and 23 countries
+    assert counts["Table 2"] == 33  # 13 types, the scheme, and the cube: 13 observations,
+    # the data set, its structure and its 4 component specifications
+    assert counts["Table 4"] == 96  # 31 tallies, 23 countries, and the cube: 31 observations,
+    # 3 study areas that are not one country, the code list, data set, structure, 5 components
     assert counts["Appendix 7"] == 7
     assert counts["Appendix 9"] == 4  # 3 definitions and the scheme
     titles = [title.split(":")[0] for title, _ in per_part(graph)]
@@ -73,7 +75,8 @@ def test_build_and_stats_commands_print_their_counts(tmp_path):
     assert result.exit_code == 0
     assert "Resources per source part" in result.output
     line = next(row for row in result.output.splitlines() if row.strip().startswith("Table 5:"))
-    assert line.split()[-1] == "118"  # 97 interventions and the 21 curated links from their names
+    assert line.split()[-1] == "224"  # 97 interventions, 21 curated links, and the cubes made
+    # from Table 5
 
 
 def test_version():

@@ -1,0 +1,54 @@
+# Normalization algorithm, phase 1: type and property closure
+#
+# From "The RDF Data Cube Vocabulary", W3C Recommendation 16 January 2014,
+# section 10, https://www.w3.org/TR/2014/REC-vocab-data-cube-20140116/#normalize-algorithm
+# Copyright © 2014 W3C® (MIT, ERCIM, Keio, Beihang). W3C liability, trademark and
+# document use rules apply: https://www.w3.org/Consortium/Legal/copyright-documents
+# The SPARQL Update rules are as published; only the PREFIX lines are added.
+
+PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX qb:   <http://purl.org/linked-data/cube#>
+PREFIX xsd:  <http://www.w3.org/2001/XMLSchema#>
+PREFIX owl:  <http://www.w3.org/2002/07/owl#>
+
+INSERT {
+    ?o rdf:type qb:Observation .
+} WHERE {
+    [] qb:observation ?o .
+};
+
+INSERT {
+    ?o  rdf:type qb:Observation .
+    ?ds rdf:type qb:DataSet .
+} WHERE {
+    ?o qb:dataSet ?ds .
+};
+
+INSERT {
+    ?s rdf:type qb:Slice .
+} WHERE {
+    [] qb:slice ?s.
+};
+
+INSERT {
+    ?cs qb:componentProperty ?p .
+    ?p  rdf:type qb:DimensionProperty .
+} WHERE {
+    ?cs qb:dimension ?p .
+};
+
+INSERT {
+    ?cs qb:componentProperty ?p .
+    ?p  rdf:type qb:MeasureProperty .
+} WHERE {
+    ?cs qb:measure ?p .
+};
+
+INSERT {
+    ?cs qb:componentProperty ?p .
+    ?p  rdf:type qb:AttributeProperty .
+} WHERE {
+    ?cs qb:attribute ?p .
+}

@@ -1,0 +1,834 @@
+"""Validate the graph against the SHACL shapes and trace each result to its curated record.
+
+`validate` runs pySHACL over a data graph and returns a `Report`: every
+result with its severity, shape, focus node, path, value and message, and the
+curated file, line and record the focus node was built from, found from its IRI
+(`.../id/{kind}/{key}`) and its `prov:wasDerivedFrom` source location. The
+report prints as text for curators, as a standard `sh:ValidationReport` in
+Turtle, or as JSON. The `command` object is `amhe-kg validate`.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import logging
+import re
+import sys
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+import pyshacl
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SH
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.term import Node
+
+from amhe_kg.build import DATA_DIR, ONTOLOGY_FILE, OUTPUT_DIR, SHAPES_FILE
+from amhe_kg.errors import SourceError
+from amhe_kg.namespaces import ID, PREFIXES, bind_prefixes
+from amhe_kg.sources import LAYOUT, Sources, load_sources
+from amhe_kg.yamlfile import Mapping, read_yaml
+
+GRAPH_FILE = OUTPUT_DIR / "amhe.ttl"
+SHAPES = "https://w3id.org/amhe/shapes#"
+INFERENCE = ("none", "rdfs")
+
+# file extension -> rdflib format
+RDF_FORMATS = {".ttl": "turtle", ".jsonld": "json-ld", ".json": "json-ld", ".nt": "nt"}
+FORMAT_NAMES = {"turtle": "Turtle", "json-ld": "JSON-LD", "nt": "N-Triples"}
+INPUT_FORMATS = {"turtle": "turtle", "json-ld": "json-ld", "n-triples": "nt"}
+
+SEVERITIES = (SH.Violation, SH.Warning, SH.Info)
+SEVERITY_NAMES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+
+EXIT_CODES = """
+Exit codes: 0 the data conforms (warnings and info allowed); 1 there is at
+least one sh:Violation; 2 an input could not be read (a missing file, an
+unknown format, RDF that does not parse, or a shapes graph pySHACL cannot
+use).
+"""
+
+
+class ShapesError(Exception):
+    """The shapes graph cannot be used: pySHACL failed to load or run a shape."""
+
+
+class ViolationsError(SourceError):
+    """The graph violates the shapes, so nothing is published."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        violations = report.of(SH.Violation)
+        first = violations[0].records[0] if violations and violations[0].records else None
+        super().__init__(
+            first.file if first else "graph",
+            first.record if first else None,
+            None,
+            f"{len(violations)} SHACL violations",
+            first.line if first else None,
+        )
+
+    def __str__(self) -> str:
+        count = len(self.report.of(SH.Violation))
+        lines = self.report.lines(SH.Violation)
+        return "\n".join(
+            [f"the graph has {count} SHACL violation(s); nothing was written:", *lines]
+        )
+
+
+# Reading RDF
+
+
+def read_rdf(paths: list[Path] | tuple[Path, ...], rdf_format: str | None = None) -> Graph:
+    """Parse RDF files (Turtle, JSON-LD or N-Triples, by extension) into one graph."""
+    graph = bind_prefixes(Graph(bind_namespaces="none"))
+    for path in paths:
+        path = Path(path)
+        syntax = rdf_format or RDF_FORMATS.get(path.suffix.lower())
+        if syntax is None:
+            known = ", ".join(sorted(RDF_FORMATS))
+            raise SourceError(path, None, None, f"unknown RDF format (expected {known})")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise SourceError(path, None, None, "file not found") from None
+        except UnicodeDecodeError as exc:
+            raise SourceError(path, None, None, f"not UTF-8 text ({exc.reason})") from None
+        except OSError as exc:
+            raise SourceError(path, None, None, f"cannot be read ({exc.strerror})") from None
+        try:
+            graph.parse(data=text, format=syntax, publicID=path.resolve().as_uri())
+        except Exception as exc:  # rdflib raises many unrelated types for bad syntax
+            raise SourceError(
+                path, None, None, f"not valid {FORMAT_NAMES[syntax]}: {_one_line(exc)}"
+            ) from None
+    return graph
+
+
+def load_shapes(paths: list[Path] | tuple[Path, ...] = (SHAPES_FILE,)) -> Graph:
+    """The shapes graph, read from Turtle (or any syntax `read_rdf` knows)."""
+    shapes = read_rdf(paths)
+    if not any(shapes.subjects(RDF.type, SH.NodeShape)):
+        raise SourceError(paths[0], None, None, "no sh:NodeShape: not a SHACL shapes graph")
+    return shapes
+
+
+def shacl_shacl() -> Graph:
+    """The SHACL-for-SHACL shapes graph of the SHACL recommendation, as pySHACL ships it."""
+    asset = importlib.resources.files("pyshacl").joinpath("assets", "shacl-shacl.ttl")
+    return Graph().parse(data=asset.read_text(encoding="utf-8"), format="turtle")
+
+
+def shapes_problems(shapes: Graph) -> list[str]:
+    """Why the shapes graph is not valid SHACL: SHACL-for-SHACL results, bad SPARQL, bad regexes."""
+    problems = []
+    _, report, _ = pyshacl.validate(shapes, shacl_graph=shacl_shacl())
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        focus = curie(report.value(result, SH.focusNode))
+        message = report.value(result, SH.resultMessage)
+        problems.append(f"{focus}: {message}")
+    for pattern in set(shapes.objects(None, SH.pattern)):
+        try:
+            re.compile(str(pattern))
+        except re.error as exc:
+            problems.append(f"sh:pattern {str(pattern)!r}: {exc}")
+    for constraint, select in shapes.subject_objects(SH.select):
+        try:
+            prepareQuery(_with_prefixes(shapes, constraint, str(select)))
+        except Exception as exc:  # pyparsing reports bad SPARQL with its own types
+            problems.append(f"{curie(constraint)}: SPARQL does not parse: {_one_line(exc)}")
+    return sorted(problems)
+
+
+def _with_prefixes(shapes: Graph, constraint: Node, query: str) -> str:
+    declared = []
+    for prefixes in shapes.objects(constraint, SH.prefixes):
+        for declaration in shapes.objects(prefixes, SH.declare):
+            prefix = shapes.value(declaration, SH.prefix)
+            namespace = shapes.value(declaration, SH.namespace)
+            declared.append(f"PREFIX {prefix}: <{namespace}>")
+    return "\n".join([*declared, query])
+
+
+# Validation
+
+
+class _QueryCachingGraph(Graph):
+    """A graph that parses each SPARQL text once; pySHACL queries once per focus node."""
+
+    _prepared: dict[str, Any] = {}  # noqa: RUF012 - shared on purpose, queries do not depend on data
+
+    def query(self, query_object, *args, **kwargs):
+        if isinstance(query_object, str):
+            prepared = self._prepared.get(query_object)
+            if prepared is None:
+                prepared = self._prepared[query_object] = prepareQuery(query_object)
+            query_object = prepared
+        return super().query(query_object, *args, **kwargs)
+
+
+def validate(
+    data: Graph,
+    shapes: Graph,
+    *,
+    inference: str = "none",
+    ontology: Graph | None = None,
+    sources: Sources | None = None,
+) -> Report:
+    """Validate `data` against `shapes` with pySHACL.
+
+    With `inference="rdfs"` the ontology's RDFS axioms are applied to the data
+    (and the ontology mixed into it) first, as pySHACL's `-i rdfs -e` does.
+    `sources` are the curated records the results are traced to.
+    """
+    if inference not in INFERENCE:
+        raise ValueError(f"inference must be one of {INFERENCE}")
+    target = _QueryCachingGraph()
+    for triple in data:
+        target.add(triple)
+    if inference == "rdfs":
+        shapes = _for_inference(shapes)
+        for triple in ontology if ontology is not None else ():
+            target.add(triple)
+    previous = logging.root.manager.disable
+    logging.disable(logging.ERROR)  # pySHACL logs what it raises; the error is reported once
+    try:
+        _, results, text = pyshacl.validate(
+            target,
+            shacl_graph=shapes,
+            inference=inference,
+            inplace=True,
+            allow_warnings=True,
+            advanced=False,
+        )
+    except Exception as exc:  # pySHACL raises its own and third-party types for unusable shapes
+        raise ShapesError(_one_line(exc)) from None
+    finally:
+        logging.disable(previous)
+    if not isinstance(results, Graph):
+        raise ShapesError(_one_line(text))
+    return Report.from_results(results, data, shapes, inference, RecordIndex(sources))
+
+
+def _for_inference(shapes: Graph) -> Graph:
+    """The shapes without the checks that entailment defeats by design.
+
+    RDFS inference adds every super-property and superclass to the data, so
+    closed shapes (sh:closed) and constraints on the values of rdf:type would
+    reject what the ontology itself entails; they are switched off.
+    """
+    relaxed = Graph()
+    for triple in shapes:
+        relaxed.add(triple)
+    for shape in list(relaxed.subjects(SH.closed, None)):
+        relaxed.set((shape, SH.closed, Literal(False)))
+    for shape in list(relaxed.subjects(SH.path, RDF.type)):
+        relaxed.add((shape, SH.deactivated, Literal(True)))
+    return relaxed
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """A curated record: its file (relative to the data folder's parent), line and name."""
+
+    file: str
+    line: int | None
+    record: str | None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: record {self.record!r}" if self.record else where
+
+
+@dataclass(frozen=True)
+class Result:
+    """One validation result, with the curated records behind its focus node."""
+
+    severity: URIRef
+    shape: Node
+    component: URIRef
+    focus: Node
+    path: str | None
+    path_expr: Any
+    value: Node | None
+    message: str
+    constraint: Node | None = None
+    label: str | None = None
+    locations: tuple[str, ...] = ()
+    records: tuple[RecordRef, ...] = ()
+
+    def sort_key(self) -> tuple:
+        return (
+            SEVERITIES.index(self.severity),
+            str(self.shape),
+            self.focus.n3(),
+            self.path or "",
+            self.value.n3() if self.value is not None else "",
+            self.message,
+        )
+
+
+@dataclass
+class Report:
+    """All results of one validation, in a stable order."""
+
+    results: list[Result]
+    inference: str = "none"
+    triples: int = 0
+    shape_comments: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def conforms(self) -> bool:
+        """No sh:Violation (warnings and info allowed, as pySHACL's --allow-warnings)."""
+        return not self.of(SH.Violation)
+
+    def of(self, severity: URIRef) -> list[Result]:
+        return [result for result in self.results if result.severity == severity]
+
+    def counts(self) -> dict[str, int]:
+        return {SEVERITY_NAMES[s]: len(self.of(s)) for s in SEVERITIES}
+
+    def summary(self) -> str:
+        """For example "0 violations, 4 warnings, 88 info"."""
+        counts = self.counts()
+        return (
+            f"{counts['Violation']} violations, {counts['Warning']} warnings, {counts['Info']} info"
+        )
+
+    def warning_lines(self) -> list[str]:
+        """One line per warning, as the build prints them."""
+        return self.lines(SH.Warning)
+
+    @classmethod
+    def from_results(
+        cls, results: Graph, data: Graph, shapes: Graph, inference: str, index: RecordIndex
+    ) -> Report:
+        collected = []
+        for node in results.subjects(RDF.type, SH.ValidationResult):
+            focus = results.value(node, SH.focusNode)
+            path_node = results.value(node, SH.resultPath)
+            path_expr = _path_expr(results, path_node) if path_node is not None else None
+            shape = results.value(node, SH.sourceShape)
+            messages = sorted(str(m) for m in results.objects(node, SH.resultMessage))
+            subjects = _resources_of(data, focus, path_node, results)
+            collected.append(
+                Result(
+                    severity=results.value(node, SH.resultSeverity),
+                    shape=shape,
+                    component=results.value(node, SH.sourceConstraintComponent),
+                    focus=focus,
+                    path=_path_text(path_expr) if path_expr is not None else None,
+                    path_expr=path_expr,
+                    value=results.value(node, SH.value),
+                    message=messages[0] if messages else "",
+                    constraint=results.value(node, SH.sourceConstraint),
+                    label=_label(data, subjects),
+                    locations=tuple(sorted({loc for s in subjects for loc in _locations(data, s)})),
+                    records=tuple(
+                        dict.fromkeys(ref for s in subjects if (ref := index.find(s)) is not None)
+                    ),
+                )
+            )
+        comments = {
+            str(shape): _one_line(comment)
+            for shape, comment in shapes.subject_objects(RDFS.comment)
+            if isinstance(shape, URIRef)
+        }
+        unique = {(r.sort_key(), r.component, str(r.constraint)): r for r in collected}
+        ordered = sorted(unique.values(), key=Result.sort_key)
+        return cls(ordered, inference, len(data), comments)
+
+    # output
+
+    def lines(self, severity: URIRef) -> list[str]:
+        """One line per result of a severity: where to fix it, what and why."""
+        out = []
+        for result in self.of(severity):
+            where = str(result.records[0]) if result.records else curie(result.focus)
+            path = f": {result.path}" if result.path else ""
+            out.append(f"{where}{path}: {result.message}")
+        return out
+
+    def to_text(self, source: str = "") -> str:
+        """The report for curators: grouped by severity and shape."""
+        inference = "RDFS inference" if self.inference == "rdfs" else "no inference"
+        head = [f"Validated {source} ({self.triples} triples, {inference})" if source else ""]
+        verdict = "conforms" if self.conforms else "DOES NOT CONFORM"
+        head.append(f"{verdict}: {self.summary()}")
+        out = [line for line in head if line]
+        for severity in SEVERITIES:
+            results = self.of(severity)
+            if not results:
+                continue
+            out.append("")
+            out.append(f"== {SEVERITY_NAMES[severity]}s ({len(results)}) ==")
+            groups: dict[str, list[Result]] = {}
+            for result in results:
+                groups.setdefault(str(result.shape), []).append(result)
+            for shape, members in groups.items():
+                out.append("")
+                out.append(f"{curie(URIRef(shape))} ({len(members)})")
+                if shape in self.shape_comments:
+                    out.append(f"  checks: {self.shape_comments[shape]}")
+                for result in members:
+                    out.extend(_result_text(result))
+        return "\n".join(out) + "\n"
+
+    def to_json(self) -> str:
+        """The report for scripts."""
+        document = {
+            "conforms": self.conforms,
+            "inference": self.inference,
+            "counts": self.counts(),
+            "results": [
+                {
+                    "severity": SEVERITY_NAMES[r.severity],
+                    "shape": str(r.shape) if isinstance(r.shape, URIRef) else None,
+                    "component": str(r.component),
+                    "focus": str(r.focus),
+                    "label": r.label,
+                    "path": r.path,
+                    "value": str(r.value) if r.value is not None else None,
+                    "message": r.message,
+                    "locations": list(r.locations),
+                    "sources": [
+                        {"file": ref.file, "line": ref.line, "record": ref.record}
+                        for ref in r.records
+                    ],
+                }
+                for r in self.results
+            ],
+        }
+        return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+
+    def to_graph(self) -> Graph:
+        """The standard sh:ValidationReport, with blank nodes named in result order."""
+        graph = bind_prefixes(Graph(bind_namespaces="none"))
+        graph.bind("sh", SH)
+        graph.bind("amhesh", SHAPES)
+        report = BNode("report")
+        graph.add((report, RDF.type, SH.ValidationReport))
+        graph.add((report, SH.conforms, Literal(self.conforms)))
+        for number, result in enumerate(self.results, start=1):
+            node = BNode(f"r{number:05d}")
+            graph.add((report, SH.result, node))
+            graph.add((node, RDF.type, SH.ValidationResult))
+            graph.add((node, SH.resultSeverity, result.severity))
+            graph.add((node, SH.focusNode, result.focus))
+            graph.add((node, SH.sourceShape, result.shape))
+            graph.add((node, SH.sourceConstraintComponent, result.component))
+            if isinstance(result.constraint, URIRef):
+                graph.add((node, SH.sourceConstraint, result.constraint))
+            if result.path_expr is not None:
+                graph.add((node, SH.resultPath, _path_node(result.path_expr, graph, str(node))))
+            if result.value is not None:
+                graph.add((node, SH.value, result.value))
+            if result.message:
+                graph.add((node, SH.resultMessage, Literal(result.message, lang="en")))
+            for ref in result.records:
+                graph.add((node, DCTERMS.source, Literal(str(ref))))
+        return graph
+
+    def to_turtle(self) -> bytes:
+        return self.to_graph().serialize(format="turtle", encoding="utf-8")
+
+
+def _result_text(result: Result) -> list[str]:
+    focus = curie(result.focus)
+    label = f' "{result.label}"' if result.label else ""
+    out = [f"  - {focus}{label}"]
+    if result.path:
+        value = f"   value: {_term_text(result.value)}" if result.value is not None else ""
+        out.append(f"      property: {result.path}{value}")
+    elif result.value is not None and result.value != result.focus:
+        out.append(f"      value: {_term_text(result.value)}")
+    out.append(f"      message: {result.message}")
+    for ref in result.records:
+        out.append(f"      fix in: {ref}")
+    if result.locations:
+        out.append(f"      source: {'; '.join(result.locations)}")
+    return out
+
+
+def _path_node(expr: Any, graph: Graph, name: str) -> Node:
+    """Write a path expression into a graph, naming its blank nodes after `name`."""
+    if isinstance(expr, URIRef):
+        return expr
+    operator, operand = expr
+    node = BNode(f"{name}p")
+    if operator == "/":
+        steps = [_path_node(step, graph, f"{name}s{i}") for i, step in enumerate(operand)]
+        Collection(graph, node, steps)
+        return node
+    if operator == "|":
+        alternatives = BNode(f"{name}a")
+        steps = [_path_node(step, graph, f"{name}a{i}") for i, step in enumerate(operand)]
+        Collection(graph, alternatives, steps)
+        graph.add((node, SH.alternativePath, alternatives))
+        return node
+    graph.add((node, PATH_OPERATORS[operator], _path_node(operand, graph, f"{name}o")))
+    return node
+
+
+# Paths, labels, provenance
+
+# SPARQL path operator -> SHACL path property
+PATH_OPERATORS = {
+    "^": SH.inversePath,
+    "*": SH.zeroOrMorePath,
+    "+": SH.oneOrMorePath,
+    "?": SH.zeroOrOnePath,
+}
+
+
+def _path_expr(graph: Graph, path: Node) -> Any:
+    """A SHACL path as an IRI or (operator, operand): ("^", p), ("/", (p, q)), ("|", ...)."""
+    if isinstance(path, URIRef):
+        return path
+    if graph.value(path, RDF.first) is not None:
+        return ("/", tuple(_path_expr(graph, step) for step in Collection(graph, path)))
+    alternatives = graph.value(path, SH.alternativePath)
+    if alternatives is not None:
+        return ("|", tuple(_path_expr(graph, step) for step in Collection(graph, alternatives)))
+    for operator, predicate in PATH_OPERATORS.items():
+        operand = graph.value(path, predicate)
+        if operand is not None:
+            return (operator, _path_expr(graph, operand))
+    raise ShapesError(f"not a SHACL path: {path}")
+
+
+def _path_text(expr: Any) -> str:
+    """A path in SPARQL syntax with CURIEs, such as ^amhe:solution or amhe:a/amhe:b."""
+    if isinstance(expr, URIRef):
+        return curie(expr)
+    operator, operand = expr
+    if operator in ("/", "|"):
+        return operator.join(_path_text(step) for step in operand)
+    if operator == "^":
+        return "^" + _path_text(operand)
+    return f"({_path_text(operand)}){operator}"
+
+
+def _resources_of(data: Graph, focus: Node, path: Node | None, results: Graph) -> list[Node]:
+    """The resources a result is about: its focus node, or the resources sharing a value."""
+    if isinstance(focus, Literal) and path is not None:
+        inverse = results.value(path, SH.inversePath)
+        if inverse is not None:
+            return sorted(data.subjects(inverse, focus))
+    return [focus]
+
+
+def _label(data: Graph, subjects: list[Node]) -> str | None:
+    labels = [str(label) for s in subjects for label in data.objects(s, RDFS.label)]
+    return "; ".join(sorted(labels)) or None
+
+
+def _locations(data: Graph, subject: Node) -> list[str]:
+    """Where in the source document a resource comes from, as the location labels say."""
+    return [
+        str(label)
+        for location in data.objects(subject, PROV.wasDerivedFrom)
+        for label in data.objects(location, RDFS.label)
+    ]
+
+
+def curie(node: Node | None) -> str:
+    """A short name for a term: a CURIE with the project's prefixes (id: for instances)."""
+    if node is None:
+        return ""
+    if isinstance(node, URIRef):
+        text = str(node)
+        if text.startswith(SHAPES):
+            return f"amhesh:{text[len(SHAPES) :]}"
+        if text.startswith(str(ID)):
+            return f"id:{text[len(str(ID)) :]}"
+        if text.startswith(str(SH)):
+            return f"sh:{text[len(str(SH)) :]}"
+        for prefix, namespace in sorted(PREFIXES.items(), key=lambda p: -len(str(p[1]))):
+            if text.startswith(str(namespace)):
+                return f"{prefix}:{text[len(str(namespace)) :]}"
+        return f"<{text}>"
+    if isinstance(node, BNode):
+        return f"_:{node}"
+    return str(node)
+
+
+def _term_text(node: Node) -> str:
+    if isinstance(node, Literal):
+        if isinstance(node.value, (bool, int, float, Decimal)):
+            return str(node)
+        return json.dumps(str(node), ensure_ascii=False)
+    return curie(node)
+
+
+def _one_line(value: object) -> str:
+    return re.sub(r"\s+", " ", str(value)).strip()
+
+
+# From IRIs to curated records
+
+# IRI kind -> Sources attributes that hold records of that kind
+KINDS: dict[str, tuple[str, ...]] = {
+    "duty-holder": ("duty_holders",),
+    "legislation": ("acts",),
+    "figure": ("figures",),
+    "research-question": ("research_questions",),
+    "intervention-type": ("intervention_types",),
+    "characteristic": ("characteristics",),
+    "country": ("countries",),
+    "study-tally": ("tallies",),
+    "intervention": ("interventions",),
+    "place": ("places",),
+    "organisation": ("organisations",),
+    "practice-theme": ("themes",),
+    "service": ("services",),
+    "initiative": ("initiatives",),
+    "barrier": ("barriers", "coproduction_barriers"),
+    "ladder": ("participation_groups", "rungs"),
+    "co-production-stage": ("stages",),
+    "vignette": ("vignettes",),
+    "restrictive-practice": ("restrictive_practices",),
+    "population-group": ("population_groups",),
+    "guideline": ("guidelines",),
+    "resource-topic": ("topics",),
+    "resource": ("resources",),
+    "abbreviation": ("abbreviations",),
+}
+
+# kind -> (field of the record holding nested records, field naming a nested record)
+NESTED = {
+    "legislation": ("provisions", "key"),
+    "characteristic": ("subtypes", "key"),
+    "co-production-stage": ("actions", "key"),
+    "intervention": ("targets", "subtype"),
+}
+
+
+class RecordIndex:
+    """Finds the curated record (file, line, key) a resource of the graph was built from."""
+
+    def __init__(self, sources: Sources | None) -> None:
+        self.sources = sources
+        self._yaml: dict[Path, Mapping] = {}
+        self._sections = {
+            attribute: (filename, section)
+            for filename, sections in LAYOUT.items()
+            for section, (attribute, _model, _is_list) in sections.items()
+        }
+
+    def find(self, node: Node) -> RecordRef | None:
+        """The record behind an instance IRI, or None for anything else."""
+        if self.sources is None or not isinstance(node, URIRef) or not str(node).startswith(ID):
+            return None
+        kind, *keys = str(node)[len(str(ID)) :].split("/")
+        if not keys:
+            return None
+        try:
+            if kind == "source":
+                return self._source(keys)
+            if kind == "solution":
+                return self._solution(keys[0])
+            return self._record(kind, keys)
+        except (KeyError, AttributeError, SourceError):
+            return None
+
+    def _record(self, kind: str, keys: list[str]) -> RecordRef | None:
+        for attribute in KINDS.get(kind, ()):
+            record = getattr(self.sources, attribute).get(keys[0])
+            if record is None:
+                continue
+            ref = self._ref(record)
+            nested = NESTED.get(kind)
+            rest = keys[2:] if kind == "intervention" and keys[1:2] == ["target"] else keys[1:]
+            if nested and rest:
+                child = "/".join(rest)
+                line = self._nested_line(attribute, keys[0], nested[0], nested[1], child)
+                return RecordRef(ref.file, line or ref.line, f"{keys[0]}/{child}")
+            return ref
+        return None
+
+    def _solution(self, key: str) -> RecordRef | None:
+        for attribute in ("barriers", "coproduction_barriers"):
+            for barrier in getattr(self.sources, attribute).values():
+                if any(solution.key == key for solution in barrier.solutions):
+                    ref = self._ref(barrier)
+                    line = self._nested_line(attribute, barrier.key, "solutions", "key", key)
+                    return RecordRef(ref.file, line or ref.line, f"{barrier.key}/{key}")
+        return None
+
+    def _source(self, keys: list[str]) -> RecordRef | None:
+        document = self.sources.document
+        if document is not None and keys == [document.key]:
+            return RecordRef(self._file("document.yaml"), self._section_line("document"), None)
+        part = self.sources.parts.get(keys[0])
+        if part is not None:
+            return self._ref(part)
+        identifiers = getattr(self.sources, "identifiers", None)
+        if identifiers is not None and keys == ["identifiers"]:
+            return RecordRef(self._file("identifiers.csv"), None, None)
+        return None
+
+    def _ref(self, record) -> RecordRef:
+        origin = self.sources.origin(record)
+        name = getattr(record, "key", None)
+        return RecordRef(self._file(origin.path.name), origin.line, name)
+
+    def _file(self, name: str) -> str:
+        return (Path(self.sources.data_dir.name) / name).as_posix()
+
+    def _mapping(self, attribute: str) -> Mapping:
+        filename, _ = self._sections[attribute]
+        path = self.sources.data_dir / filename
+        if path not in self._yaml:
+            self._yaml[path] = read_yaml(path)
+        return self._yaml[path]
+
+    def _section_line(self, attribute: str) -> int | None:
+        """The line of a section that is a single record (the document)."""
+        section = self._mapping(attribute).get(self._sections[attribute][1])
+        return section.line if isinstance(section, Mapping) else None
+
+    def _nested_line(
+        self, attribute: str, key: str, list_field: str, key_field: str, child: str
+    ) -> int | None:
+        """The line of a record nested in another (a provision of an Act, a subtype...)."""
+        section = self._mapping(attribute).get(self._sections[attribute][1], [])
+        for item in section:
+            if isinstance(item, Mapping) and item.get("key") == key:
+                for nested in item.get(list_field) or []:
+                    if isinstance(nested, Mapping) and nested.get(key_field) == child:
+                        return nested.line
+        return None
+
+
+# The command
+
+
+@click.command("validate", epilog=EXIT_CODES)
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--shapes",
+    "shapes_files",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    default=[SHAPES_FILE],
+    show_default=True,
+    help="SHACL shapes (repeat for several files).",
+)
+@click.option(
+    "--inference",
+    type=click.Choice(INFERENCE),
+    default="none",
+    show_default=True,
+    help=(
+        "none: validate the data as published, with its explicit types. rdfs: first add "
+        "what the ontology's RDFS axioms entail (slower; rdfs:range then types a wrongly "
+        "linked resource into the expected class, hiding sh:class violations, and closed "
+        "shapes and checks of rdf:type are switched off)."
+    ),
+)
+@click.option(
+    "--ontology",
+    "ontology_file",
+    type=click.Path(path_type=Path),
+    default=ONTOLOGY_FILE,
+    show_default=True,
+    help="The ontology whose axioms --inference rdfs applies.",
+)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(path_type=Path),
+    default=DATA_DIR,
+    show_default=True,
+    help="Curated sources, to name the file, line and record behind each result.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "turtle", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, turtle for a standard sh:ValidationReport, json for scripts.",
+)
+@click.option(
+    "--input-format",
+    type=click.Choice(sorted(INPUT_FORMATS)),
+    default=None,
+    help="Syntax of FILES (default: from the extension: .ttl, .jsonld/.json, .nt).",
+)
+@click.option(
+    "--check-shapes",
+    is_flag=True,
+    help="Also check the shapes graph against SHACL-for-SHACL (a few seconds).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the report to this file instead of standard output.",
+)
+def command(
+    files: tuple[Path, ...],
+    shapes_files: tuple[Path, ...],
+    inference: str,
+    ontology_file: Path,
+    data_dir: Path,
+    output_format: str,
+    input_format: str | None,
+    check_shapes: bool,
+    output: Path | None,
+) -> None:
+    """Validate the built graph (or FILES) against the SHACL shapes.
+
+    Each result names the resource, the property, the message, and the curated
+    file, line and record to correct.
+    """
+    files = files or (GRAPH_FILE,)
+    try:
+        data = read_rdf(files, INPUT_FORMATS.get(input_format or ""))
+        shapes = load_shapes(shapes_files)
+        if check_shapes:
+            problems = shapes_problems(shapes)
+            if problems:
+                raise ShapesError("not valid SHACL: " + "; ".join(problems[:5]))
+        ontology = read_rdf([ontology_file]) if inference == "rdfs" else None
+        sources = _sources_or_none(data_dir)
+        report = validate(data, shapes, inference=inference, ontology=ontology, sources=sources)
+    except SourceError as error:
+        _fail(str(error))
+    except ShapesError as error:
+        _fail(f"{', '.join(map(str, shapes_files))}: {error}")
+    source = ", ".join(map(str, files))
+    text = {
+        "text": lambda: report.to_text(source),
+        "turtle": lambda: report.to_turtle().decode("utf-8"),
+        "json": report.to_json,
+    }[output_format]()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"{output}: cannot be written ({exc.strerror})")
+    sys.exit(0 if report.conforms else 1)
+
+
+def _sources_or_none(data_dir: Path) -> Sources | None:
+    try:
+        return load_sources(data_dir)
+    except SourceError as error:
+        click.echo(f"note: results are not traced to curated records: {error}", err=True)
+        return None
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
