@@ -1,11 +1,13 @@
 """Validate the graph against the SHACL shapes and trace each result to its curated record.
 
 `validate` runs pySHACL over a data graph and returns a `Report`: every
-result with its severity, shape, focus node, path, value and message, and the
+result with its severity, shape, focus node, path, value and message, the
 curated file, line and record the focus node was built from, found from its IRI
-(`.../id/{kind}/{key}`) and its `prov:wasDerivedFrom` source location. The
-report prints as text for curators, as a standard `sh:ValidationReport` in
-Turtle, or as JSON. The `command` object is `amhe-kg validate`.
+(`.../id/{kind}/{key}`), and its `prov:wasDerivedFrom` source location. An
+observation of the data cubes is traced to the record whose figure it states,
+or, if recomputed, to the records it counts. The report prints as text for
+curators, as a standard `sh:ValidationReport` in Turtle, or as JSON. The
+`command` object is `amhe-kg validate`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Node
 
 from amhe_kg.build import DATA_DIR, ONTOLOGY_FILE, OUTPUT_DIR, SHAPES_FILE
+from amhe_kg.cube import DATASET_BY_KEY
 from amhe_kg.errors import SourceError
 from amhe_kg.namespaces import ID, PREFIXES, bind_prefixes
 from amhe_kg.sources import LAYOUT, Sources, load_sources
@@ -330,7 +333,7 @@ class Report:
                     label=_label(data, subjects),
                     locations=tuple(sorted({loc for s in subjects for loc in _locations(data, s)})),
                     records=tuple(
-                        dict.fromkeys(ref for s in subjects if (ref := index.find(s)) is not None)
+                        dict.fromkeys(ref for s in subjects for ref in index.trace(data, s))
                     ),
                 )
             )
@@ -533,8 +536,14 @@ def _locations(data: Graph, subject: Node) -> list[str]:
     return [
         str(label)
         for location in data.objects(subject, PROV.wasDerivedFrom)
+        if _in_document(location)
         for label in data.objects(location, RDFS.label)
     ]
+
+
+def _in_document(node: Node) -> bool:
+    """A part of the source document or a location in it (.../id/source/...)."""
+    return str(node).startswith(str(ID["source/"]))
 
 
 def curie(node: Node | None) -> str:
@@ -608,6 +617,19 @@ NESTED = {
     "intervention": ("targets", "subtype"),
 }
 
+# The data cubes (amhe_kg/cube.py). Data set -> the kind of record whose figure each of its
+# observations states, keyed as the observation is (.../cube/table-3/observation/{c}/{t} is
+# the `stated_studies` of subtype {c}/{t}). The other data sets are recomputed from Table 5:
+# `RecordIndex.trace` follows their observations to the records they count.
+STATED_FIGURES = {
+    "table-2": "intervention-type",
+    "table-3": "characteristic",
+    "table-4": "study-tally",
+    "table-5-totals": "characteristic",
+}
+# .../id/cube/{key}/... that is not a data set -> the part of the document it comes from
+CUBE_PARTS = {"unit": "appendix-2", "code-list": "table-4"}
+
 
 class RecordIndex:
     """Finds the curated record (file, line, key) a resource of the graph was built from."""
@@ -621,6 +643,23 @@ class RecordIndex:
             for section, (attribute, _model, _is_list) in sections.items()
         }
 
+    def trace(self, data: Graph, node: Node) -> tuple[RecordRef, ...]:
+        """The records to correct for a resource of `data`.
+
+        A resource derived from other records of the graph (a recomputed observation names
+        the interventions or curated links it counts) is traced to those; any other to its
+        own record (`find`).
+        """
+        counted = {
+            ref
+            for origin in data.objects(node, PROV.wasDerivedFrom)
+            if not _in_document(origin) and (ref := self.find(origin)) is not None
+        }
+        if counted:
+            return tuple(sorted(counted, key=lambda r: (r.file, r.line or 0, r.record or "")))
+        own = self.find(node)
+        return (own,) if own is not None else ()
+
     def find(self, node: Node) -> RecordRef | None:
         """The record behind an instance IRI, or None for anything else."""
         if self.sources is None or not isinstance(node, URIRef) or not str(node).startswith(ID):
@@ -633,6 +672,8 @@ class RecordIndex:
                 return self._source(keys)
             if kind == "solution":
                 return self._solution(keys[0])
+            if kind == "cube":
+                return self._cube(keys)
             return self._record(kind, keys)
         except (KeyError, AttributeError, SourceError):
             return None
@@ -659,6 +700,26 @@ class RecordIndex:
                     ref = self._ref(barrier)
                     line = self._nested_line(attribute, barrier.key, "solutions", "key", key)
                     return RecordRef(ref.file, line or ref.line, f"{barrier.key}/{key}")
+        return None
+
+    def _cube(self, keys: list[str]) -> RecordRef | None:
+        """A stated figure's record, a study area's tally, or the part a cube resource is of.
+
+        A recomputed observation, a data set, its structure and component specifications
+        are traced to their table, a unit of measure and the code list to their part.
+        """
+        key, *rest = keys
+        if key == "study-area":
+            return self._study_area("/".join(rest))
+        if rest[:1] == ["observation"] and rest[1:] and key in STATED_FIGURES:
+            return self._record(STATED_FIGURES[key], rest[1:])
+        return self._source([CUBE_PARTS.get(key) or DATASET_BY_KEY[key].part])
+
+    def _study_area(self, key: str) -> RecordRef | None:
+        """The first tally of a study area (a joint or unclear row of Table 4)."""
+        for tally in self.sources.tallies.values():
+            if tally.key == f"{tally.question}-{key}":
+                return self._ref(tally)
         return None
 
     def _source(self, keys: list[str]) -> RecordRef | None:

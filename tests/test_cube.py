@@ -56,12 +56,6 @@ def cubes(sources) -> Graph:
 
 
 @pytest.fixture(scope="session")
-def terms() -> Graph:
-    """The cube terms for the ontology (the block to add to ontology/amhe.ttl)."""
-    return Graph().parse(FIXTURES / "terms.ttl")
-
-
-@pytest.fixture(scope="session")
 def merged(base, cubes) -> Graph:
     """The graph with the cubes, as the build publishes it."""
     union = Graph()
@@ -386,18 +380,13 @@ def test_the_cubes_are_deterministic(cubes):
     assert isomorphic(first, second)
 
 
-def test_the_ontology_declares_the_cube_terms(built, terms):
-    """Holds once tests/cube/terms.ttl is added to ontology/amhe.ttl."""
-    missing = [t for t in terms if t not in built.ontology]
-    assert missing == []
-
-
-def test_the_cube_terms_are_labelled_defined_and_typed(cubes, terms):
+def test_the_cube_terms_are_labelled_defined_and_typed(cubes, built):
+    terms = built.ontology
     owl = "http://www.w3.org/2002/07/owl#"
     kinds = {URIRef(owl + k) for k in ("Class", "ObjectProperty", "DatatypeProperty")}
     kinds.add(URIRef(owl + "AnnotationProperty"))
     used = set(cubes.predicates()) | set(cubes.objects(None, RDF.type))
-    declared = set(terms.subjects(RDF.type, None))
+    declared = set(terms.subjects(RDF.type, None)) & used
     built_in = {RDF.type, RDFS.label, RDFS.seeAlso}
     in_ontology = {SKOS[t] for t in ("Concept", "ConceptScheme", "prefLabel", "definition")}
     in_ontology |= {SKOS[t] for t in ("inScheme", "topConceptOf", "hasTopConcept")}
@@ -437,20 +426,20 @@ def test_the_integrity_constraints_are_the_recommendations_twenty_one():
     assert "W3C Recommendation 16 January 2014" in ic12.query
 
 
-def test_the_real_cube_passes_every_integrity_constraint(built, base, cubes, terms):
-    assert check_integrity(base, cubes, built.ontology, terms) == []
+def test_the_real_cube_passes_every_integrity_constraint(built, base, cubes):
+    assert check_integrity(base, cubes, built.ontology) == []
 
 
-def test_the_cube_is_built_normalised(built, base, cubes, terms):
+def test_the_cube_is_built_normalised(built, base, cubes):
     """Normalising adds only the component properties' types (phase 1), nothing else."""
     before = Graph()
-    for graph in (base, cubes, built.ontology, terms):
+    for graph in (base, cubes, built.ontology):
         for triple in graph:
             before.add(triple)
     # (Oxigraph writes xsd:decimal literals in canonical form: compare IRI-valued triples.)
     added = {
         t
-        for t in normalised(base, cubes, built.ontology, terms)
+        for t in normalised(base, cubes, built.ontology)
         if t not in before and not isinstance(t[2], Literal)
     }
     kinds = {QB.DimensionProperty, QB.MeasureProperty, QB.AttributeProperty}
@@ -514,7 +503,7 @@ def _broken(graph: Graph, remove=(), add=()) -> Graph:
         ("observation in two data sets", "IC-1. Unique DataSet"),
     ],
 )
-def test_a_broken_real_cube_fails(built, base, cubes, terms, case, fails):
+def test_a_broken_real_cube_fails(built, base, cubes, case, fails):
     det = obs("table-2", "det")
     usa = obs("table-4", "rq1-usa")
     twin = obs("table-2", "twin")
@@ -536,7 +525,7 @@ def test_a_broken_real_cube_fails(built, base, cubes, terms, case, fails):
         "observation in two data sets": {"add": [(det, QB.dataSet, ID["cube/table-3"])]},
     }[case]
     broken = _broken(cubes, **changes)
-    assert fails in check_integrity(base, broken, built.ontology, terms)
+    assert fails in check_integrity(base, broken, built.ontology)
 
 
 # Ready-made queries

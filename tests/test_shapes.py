@@ -12,6 +12,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
 from amhe_kg import records as r
+from amhe_kg.build import load_ontology
+from amhe_kg.cube import COMPONENTS, check_integrity
 from amhe_kg.validate import load_shapes, shacl_shacl, shapes_problems, validate
 from tests.conftest import AMHE, ROOT
 from tests.shapes.cases import VALID, constraints, load_cases, observed, rudof_observed
@@ -86,6 +88,11 @@ def test_every_constraint_has_a_case_that_violates_it(shapes):
     tested = {(row[3], row[2]) for case in CASES for row in case.expect}
     assert constraints(shapes) - tested == set()
     assert tested - constraints(shapes) == set(), "cases name constraints the shapes lack"
+
+
+def test_the_fixtures_data_cubes_meet_the_integrity_constraints(base):
+    """The fixture's cubes are well-formed Data Cubes (IC-1 to IC-21), as the build's are."""
+    assert check_integrity(base, load_ontology(ROOT / "ontology" / "amhe.ttl")) == []
 
 
 def test_cases_have_unique_names():
@@ -226,6 +233,21 @@ def test_every_class_and_property_of_the_graph_has_a_shape(shapes, graph):
 def test_closed_lists_are_those_of_the_record_models(shapes, shape, values):
     listed = shapes.value(URIRef(SHAPES_NS + shape), SH["in"])
     assert [str(v) for v in Collection(shapes, listed)] == list(values)
+
+
+@pytest.mark.parametrize(
+    ("shape", "kinds"),
+    [
+        ("ComponentSpecification-componentProperty", ("dimension", "measure", "attribute")),
+        ("ComponentSpecification-dimension", ("dimension",)),
+        ("ComponentSpecification-measure", ("measure",)),
+        ("ComponentSpecification-attribute", ("attribute",)),
+    ],
+)
+def test_component_lists_are_those_of_the_cubes(shapes, shape, kinds):
+    listed = shapes.value(URIRef(SHAPES_NS + shape), SH["in"])
+    expected = [c.prop for c in COMPONENTS.values() if c.kind in kinds]
+    assert list(Collection(shapes, listed)) == expected
 
 
 # A second, independent engine

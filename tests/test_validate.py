@@ -155,6 +155,79 @@ def test_every_record_kind_can_be_traced(built, sources):
     )
 
 
+# resource of the data cubes -> (curated file, record)
+CUBE_RECORDS = {
+    # a stated figure: the record whose field it is
+    "cube/table-2/observation/pps": ("intervention_types.yaml", "pps"),
+    "cube/table-3/observation/religion": ("characteristics.yaml", "religion"),
+    "cube/table-3/observation/religion/religion": ("characteristics.yaml", "religion/religion"),
+    "cube/table-4/observation/rq1-austria-russia": ("countries.yaml", "rq1-austria-russia"),
+    "cube/table-5-totals/observation/race/minority-ethnicity": (
+        "characteristics.yaml",
+        "race/minority-ethnicity",
+    ),
+    # a study area: the first tally printed for it
+    "cube/study-area/chile-colombia": ("countries.yaml", "rq3-chile-colombia"),
+    "cube/study-area/unclear": ("countries.yaml", "rq1-unclear"),
+    # a recomputed figure on its own, a data set, its structure: the table
+    "cube/table-5-interventions-per-type/observation/prf": ("document.yaml", "table-5"),
+    "cube/table-5-curated-per-subtype": ("document.yaml", "table-5"),
+    "cube/table-2/structure": ("document.yaml", "table-2"),
+    "cube/table-4/structure/area": ("document.yaml", "table-4"),
+    "cube/code-list/study-area": ("document.yaml", "table-4"),
+    "cube/unit/study": ("document.yaml", "appendix-2"),
+}
+
+
+@pytest.mark.parametrize("resource", sorted(CUBE_RECORDS))
+def test_a_cube_resource_is_traced_to_the_record_it_comes_from(built, sources, resource):
+    file, record = CUBE_RECORDS[resource]
+    assert (ID[resource], None, None) in built.graph
+    ref = amhe_kg.validate.RecordIndex(sources).find(ID[resource])
+    assert (ref.file, ref.record) == (f"data/{file}", record)
+    assert ref.line is not None
+
+
+def test_a_stated_subtype_figure_names_the_line_of_the_subtype(sources):
+    index = amhe_kg.validate.RecordIndex(sources)
+    ref = index.find(ID["cube/table-3/observation/religion/religion"])
+    assert ref.line == line_of_subtype("religion", "religion")
+
+
+def test_a_wrong_cube_figure_is_traced_to_the_records_it_comes_from(built, sources):
+    """A stated figure names its tally; a recomputed one the curated links it counts."""
+    stated = ID["cube/table-4/observation/rq1-usa"]
+    recomputed = ID["cube/table-5-curated-per-subtype/observation/age/youth"]
+    graph = Graph()
+    for triple in built.graph:
+        graph.add(triple)
+    graph.set((stated, AMHE.numberOfIncludedStudies, Literal(-35)))
+    graph.set((recomputed, AMHE.numberOfCuratedInterventions, Literal(0)))
+    shapes = amhe_kg.validate.load_shapes([SHAPES])
+    report = amhe_kg.validate.validate(graph, shapes, sources=sources)
+    results = {r.focus: r for r in report.of(SH.Violation)}
+    assert set(results) == {stated, recomputed}
+    tally = sources.tallies["rq1-usa"]
+    assert results[stated].records == (
+        RecordRef("data/countries.yaml", sources.origin(tally).line, "rq1-usa"),
+    )
+    assert results[stated].locations == ("Table 4, row 1",)
+    youth = sorted(
+        i.key
+        for i in sources.interventions.values()
+        if "age/youth" in {t.subtype for t in i.targets}
+    )
+    assert len(youth) == 5
+    assert sorted(r.record for r in results[recomputed].records) == [
+        f"{k}/age/youth" for k in youth
+    ]
+    assert {r.file for r in results[recomputed].records} == {"data/interventions.yaml"}
+    assert all(r.line is not None for r in results[recomputed].records)
+    assert results[recomputed].locations == (
+        "Table 5: Intervention types aimed at populations possessing specific characteristics",
+    )
+
+
 # Report formats
 
 
