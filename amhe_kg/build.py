@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from rdflib import Graph
 
+from amhe_kg import dataset
 from amhe_kg.cube import build_cubes, check_integrity, csv_files
 from amhe_kg.errors import SourceError
 from amhe_kg.export import context, serialise_all
@@ -104,6 +105,7 @@ def make(
         "totals.csv": _totals_csv(checks),
         "validation.ttl": report.to_turtle(),
     }
+    files |= dataset.files(graph, files)
     return Build(graph, ontology, checks, files, report)
 
 

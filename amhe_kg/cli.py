@@ -7,7 +7,18 @@ from pathlib import Path
 
 import click
 
-from amhe_kg import __version__, charts, docs, links, query, reason, validate
+from amhe_kg import (
+    __version__,
+    charts,
+    docs,
+    links,
+    publish,
+    query,
+    reason,
+    serve,
+    site,
+    validate,
+)
 from amhe_kg.build import DATA_DIR, ONTOLOGY_FILE, OUTPUT_DIR, SHAPES_FILE, make, write
 from amhe_kg.errors import SourceError
 from amhe_kg.stats import per_class, per_part
@@ -125,3 +136,6 @@ main.add_command(reason.command)
 main.add_command(docs.command)
 main.add_command(charts.command)
 main.add_command(validate.command)
+main.add_command(serve.command)
+main.add_command(site.command)
+main.add_command(publish.command)

@@ -381,8 +381,11 @@ CSS = """
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans",
   sans-serif; color: var(--ink); background: var(--bg); }
-a { color: var(--accent); text-decoration: none; }
-a:hover { text-decoration: underline; }
+a { color: var(--accent); text-decoration: underline; text-decoration-thickness: 1px;
+  text-underline-offset: 2px; text-decoration-color: #9db5d6; }
+a:hover { text-decoration-color: currentColor; }
+#toc a, .tree li > a { text-decoration: none; }
+#toc a:hover, .tree li > a:hover { text-decoration: underline; }
 code, pre { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace;
   font-size: 13px; }
 #toc { position: fixed; top: 0; left: 0; bottom: 0; width: 250px; overflow-y: auto;
@@ -391,7 +394,19 @@ code, pre { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, mono
 #toc ul { list-style: none; margin: 0; padding-left: 10px; }
 #toc > ul { padding-left: 0; }
 #toc li { margin: 2px 0; font-size: 13px; }
-#toc details summary { cursor: pointer; font-size: 13px; }
+#toc li.group { display: flex; flex-wrap: wrap; align-items: baseline; column-gap: 6px; }
+#toc details { display: contents; }
+#toc details summary { cursor: pointer; font-size: 12px; color: var(--muted);
+  list-style: none; padding: 0 6px; border-radius: 8px; border: 1px solid var(--line);
+  background: var(--bg); line-height: 1.4; }
+#toc details summary::-webkit-details-marker { display: none; }
+#toc details summary::after { content: " ▸"; }
+#toc details[open] summary::after { content: " ▾"; }
+#toc details summary:hover, #toc details summary:focus-visible { color: var(--ink);
+  border-color: var(--muted); }
+#toc details ul { flex-basis: 100%; padding-left: 10px; }
+.hidden { position: absolute; width: 1px; height: 1px; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; }
 main { margin-left: 250px; padding: 28px 40px 60px; max-width: 1180px; }
 h1 { font-size: 28px; margin: 0 0 4px; }
 h2 { font-size: 22px; margin: 40px 0 12px; padding-bottom: 6px;
@@ -409,8 +424,8 @@ dd { margin: 0; overflow-wrap: anywhere; }
 .definition { margin: 8px 0 0; font-size: 15px; }
 .badge { display: inline-block; font-size: 11px; font-weight: 600; padding: 1px 8px;
   border-radius: 10px; vertical-align: middle; color: #fff; }
-.badge.c { background: #e07b00; } .badge.op { background: #1f5fa8; }
-.badge.dp { background: #2e8540; } .badge.ap { background: #7a4fb5; }
+.badge.c { background: #a85800; } .badge.op { background: #1f5fa8; }
+.badge.dp { background: #2a7a3b; } .badge.ap { background: #7a4fb5; }
 pre { background: var(--panel); border: 1px solid var(--line); border-radius: 6px;
   padding: 8px 10px; margin: 6px 0 0; white-space: pre-wrap; overflow-wrap: anywhere; }
 .tree ul { list-style: none; margin: 0; padding-left: 22px; border-left: 1px dotted var(--line); }
@@ -453,7 +468,9 @@ def page(ontology: Graph, data: Graph) -> str:
             f'<li><a href="#{escape(anchor(t))}">{escape(docs.label(t))}</a></li>' for t in terms
         )
         toc.append(
-            f'<li><details><summary><a href="#{key}">{escape(name)}</a> ({len(terms)})</summary>'
+            f'<li class="group"><a href="#{key}">{escape(name)}</a>'
+            f'<details><summary><span class="count">{len(terms)}</span>'
+            f'<span class="hidden"> {escape(name.lower())}, list them</span></summary>'
             f"<ul>{toc_items}</ul></details></li>"
         )
         body.append(f'<section id="{key}"><h2>{escape(name)}</h2>{"".join(entries)}</section>')

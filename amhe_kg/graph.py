@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from amhe_kg import records as r
 from amhe_kg.namespaces import (
@@ -24,6 +24,9 @@ from amhe_kg.sources import Sources
 
 EN = "en"
 IDENTIFIER_LIST = iri("source", "identifiers")
+DATASET = iri("dataset")
+DATASET_TITLE = "Advancing Mental Health Equality knowledge graph"
+LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 EQUALITY_ACT_2010 = "ukpga/2010/15"
 
 # Concept schemes: key -> (label, the part the scheme is derived from)
@@ -169,6 +172,18 @@ class GraphBuilder:
         self.add(subject, DCTERMS.issued, Literal(str(doc.issued), datatype=XSD.gYear))
         self.add(subject, AMHE.placeOfPublication, text(doc.place))
         self.add(subject, DCTERMS.rightsHolder, iri("organisation", _slug(doc.rights_holder)))
+        self.resource(DATASET, [DCAT.Dataset], DATASET_TITLE)
+        self.add(DATASET, DCTERMS.license, LICENCE)
+        self.add(
+            DATASET,
+            DCTERMS.rights,
+            text(
+                f"The facts are taken from {doc.title}, © {doc.rights_holder} {doc.issued}, "
+                "and each is cited by appendix, table and row; this graph of them is "
+                "published under CC BY 4.0."
+            ),
+        )
+        self.add(DATASET, DCTERMS.source, subject)
         self.resource(IDENTIFIER_LIST, [AMHE.ReferenceList], "Verified external identifiers")
         self.add(
             IDENTIFIER_LIST,

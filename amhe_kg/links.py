@@ -21,7 +21,7 @@ from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, RDFS, XSD
 
 from amhe_kg import records as r
 from amhe_kg.errors import SourceError
-from amhe_kg.graph import IDENTIFIER_LIST, build_graph
+from amhe_kg.graph import DATASET, IDENTIFIER_LIST, build_graph
 from amhe_kg.namespaces import (
     AMHE,
     EU_COUNTRY,
@@ -37,7 +37,6 @@ from amhe_kg.namespaces import (
 from amhe_kg.sources import load_sources
 
 VOID = Namespace("http://rdfs.org/ns/void#")
-DATASET = iri("dataset")
 
 
 @dataclass(frozen=True)

@@ -665,6 +665,8 @@ class RecordIndex:
         if self.sources is None or not isinstance(node, URIRef) or not str(node).startswith(ID):
             return None
         kind, *keys = str(node)[len(str(ID)) :].split("/")
+        if kind == "dataset" and not keys:
+            return self._source([self.sources.document.key])
         if not keys:
             return None
         try:

@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import OWL, PROV, RDF, RDFS, SKOS
+from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SKOS
 
 from tests.conftest import AMHE, DATA, ONTOLOGY, ROOT
 
@@ -57,6 +57,7 @@ def test_two_builds_with_different_hash_seeds_are_byte_identical(tmp_path):
         "amhe.jsonld", "amhe.nt", "amhe.ttl", "context.jsonld", "cube.jsonld", "cube.nt",
         "cube.ttl", "linksets.jsonld", "linksets.nt", "linksets.ttl", "mappings.sssom.tsv",
         "ontology.jsonld", "ontology.nt", "ontology.ttl", "totals.csv", "validation.ttl",
+        "void.jsonld", "void.nt", "void.ttl",
     ]  # fmt: skip
     assert len([n for n in names if n.startswith("cube-")]) == 14  # 7 data sets, CSV + metadata
     assert outputs[0] == outputs[1]
@@ -102,23 +103,35 @@ def test_every_concept_has_exactly_one_preferred_label(graph):
 
 
 def test_every_resource_says_where_it_came_from(graph):
-    """All typed resources link to a source row, item or part (the document itself aside)."""
+    """All typed resources link to a source row, item or part (the sources themselves aside)."""
+    sources = (
+        AMHE.SourceDocument,
+        AMHE.Appendix,
+        AMHE.Table,
+        AMHE.Figure,
+        AMHE.SourceLocation,
+        AMHE.ReferenceList,
+        DCAT.Dataset,
+    )
     missing = [
         s
         for s in set(graph.subjects(RDF.type, None))
         if (s, PROV.wasDerivedFrom, None) not in graph
-        and not any(
-            graph.triples((s, RDF.type, t))
-            for t in (
-                AMHE.SourceDocument,
-                AMHE.Appendix,
-                AMHE.Table,
-                AMHE.Figure,
-                AMHE.SourceLocation,
-            )
-        )
+        and not any((s, RDF.type, t) in graph for t in sources)
     ]
     assert missing == []
+
+
+def test_the_graph_states_its_licence_and_credits_the_source(graph):
+    dataset = URIRef("https://w3id.org/amhe/id/dataset")
+    assert graph.value(dataset, DCTERMS.license) == URIRef(
+        "https://creativecommons.org/licenses/by/4.0/"
+    )
+    rights = str(graph.value(dataset, DCTERMS.rights))
+    assert "© National Collaborating Centre for Mental Health 2019" in rights
+    assert graph.value(dataset, DCTERMS.source) == URIRef(
+        "https://w3id.org/amhe/id/source/amhe-2019"
+    )
 
 
 def test_every_amhe_term_in_the_data_is_declared_in_the_ontology(built):
