@@ -14,7 +14,6 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rdflib import Graph
 
@@ -25,17 +24,10 @@ from amhe_kg.export import context, serialise_all
 from amhe_kg.graph import build_graph
 from amhe_kg.links import linkset_graph, sssom_table
 from amhe_kg.namespaces import bind_prefixes
+from amhe_kg.paths import DATA_DIR, ONTOLOGY_FILE, OUTPUT_DIR, SHAPES_FILE
 from amhe_kg.sources import load_sources
 from amhe_kg.totals import Check, check_totals
-
-if TYPE_CHECKING:
-    from amhe_kg.validate import Report
-
-# Defaults relative to the project folder the command runs in.
-DATA_DIR = Path("data")
-ONTOLOGY_FILE = Path("ontology") / "amhe.ttl"
-SHAPES_FILE = Path("shapes") / "amhe-shapes.ttl"
-OUTPUT_DIR = Path("output")
+from amhe_kg.validate import Report, ShapesError, ViolationsError, load_shapes, validate
 
 
 @dataclass
@@ -71,13 +63,6 @@ def make(
     Raises `ViolationsError` (a `SourceError`) when the graph has any
     sh:Violation; warnings and info go into validation.ttl.
     """
-    from amhe_kg.validate import (  # imported here: validate uses this module's paths
-        ShapesError,
-        ViolationsError,
-        load_shapes,
-        validate,
-    )
-
     sources = load_sources(data_dir)
     graph = build_graph(sources)
     cubes = build_cubes(sources)

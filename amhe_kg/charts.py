@@ -25,6 +25,7 @@ from rdflib import Graph, URIRef
 from amhe_kg.cube import build_cubes
 from amhe_kg.errors import SourceError
 from amhe_kg.namespaces import iri
+from amhe_kg.options import data_option, ontology_option
 
 FORMATS = ("svg", "png")
 DPI = 110
@@ -586,22 +587,8 @@ def chart_graph(data_dir: Path, ontology_file: Path) -> Graph:
 
 @click.command("charts")
 @click.argument("out", type=click.Path(path_type=Path, file_okay=False))
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path),
-    default=Path("data"),
-    show_default=True,
-    help="Folder of curated source files.",
-)
-@click.option(
-    "--ontology",
-    "ontology_file",
-    type=click.Path(path_type=Path),
-    default=Path("ontology") / "amhe.ttl",
-    show_default=True,
-    help="The ontology in Turtle.",
-)
+@data_option("Folder of curated source files.")
+@ontology_option("The ontology in Turtle.")
 @click.option(
     "--format",
     "formats",

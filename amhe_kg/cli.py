@@ -19,8 +19,10 @@ from amhe_kg import (
     site,
     validate,
 )
-from amhe_kg.build import DATA_DIR, ONTOLOGY_FILE, OUTPUT_DIR, SHAPES_FILE, make, write
+from amhe_kg.build import make, write
 from amhe_kg.errors import SourceError
+from amhe_kg.options import data_option, ontology_option, out_option
+from amhe_kg.paths import SHAPES_FILE
 from amhe_kg.stats import per_class, per_part
 
 EXIT_CODES = """
@@ -29,22 +31,6 @@ graph violates the SHACL shapes (the message names the file, line, record and
 field; nothing is written).
 """
 
-data_option = click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path),
-    default=DATA_DIR,
-    show_default=True,
-    help="Folder of curated source files.",
-)
-ontology_option = click.option(
-    "--ontology",
-    "ontology_file",
-    type=click.Path(path_type=Path),
-    default=ONTOLOGY_FILE,
-    show_default=True,
-    help="The ontology in Turtle.",
-)
 shapes_option = click.option(
     "--shapes",
     "shapes_file",
@@ -68,17 +54,10 @@ def main() -> None:
 
 
 @main.command(epilog=EXIT_CODES)
-@data_option
-@ontology_option
+@data_option()
+@ontology_option()
 @shapes_option
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=OUTPUT_DIR,
-    show_default=True,
-    help="Output folder (replaced as a whole when the build succeeds).",
-)
+@out_option("Output folder (replaced as a whole when the build succeeds).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only disagreements and errors.")
 def build(
     data_dir: Path, ontology_file: Path, shapes_file: Path, out_dir: Path, quiet: bool
@@ -110,8 +89,8 @@ def build(
 
 
 @main.command(epilog=EXIT_CODES)
-@data_option
-@ontology_option
+@data_option()
+@ontology_option()
 @shapes_option
 def stats(data_dir: Path, ontology_file: Path, shapes_file: Path) -> None:
     """Print the graph's counts per class and per source table."""

@@ -22,9 +22,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, VANN, XSD
 from rdflib.term import Node
 
-from amhe_kg.build import DATA_DIR, ONTOLOGY_FILE, OUTPUT_DIR
 from amhe_kg.errors import SourceError
 from amhe_kg.namespaces import AMHE, ID, ONTOLOGY_IRI
+from amhe_kg.options import data_option, ontology_option, out_option
 from amhe_kg.reason import (
     Curies,
     class_closure,
@@ -625,30 +625,9 @@ def write(ontology: Graph, data: Graph, out_dir: Path) -> list[Path]:
 
 
 @click.command("docs")
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path),
-    default=DATA_DIR,
-    show_default=True,
-    help="Folder of curated source files (for the examples).",
-)
-@click.option(
-    "--ontology",
-    "ontology_file",
-    type=click.Path(path_type=Path),
-    default=ONTOLOGY_FILE,
-    show_default=True,
-    help="The ontology in Turtle.",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=OUTPUT_DIR,
-    show_default=True,
-    help=f"Output folder; the documentation goes to its {DOCS_DIR}/ folder.",
-)
+@data_option("Folder of curated source files (for the examples).")
+@ontology_option("The ontology in Turtle.")
+@out_option(f"Output folder; the documentation goes to its {DOCS_DIR}/ folder.")
 @click.option(
     "--extra",
     "extra_files",

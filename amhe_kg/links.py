@@ -34,6 +34,7 @@ from amhe_kg.namespaces import (
     bind_prefixes,
     iri,
 )
+from amhe_kg.options import data_option
 from amhe_kg.sources import load_sources
 
 VOID = Namespace("http://rdfs.org/ns/void#")
@@ -281,14 +282,7 @@ def resolve(iris: list[str], timeout: float = 10.0) -> list[str]:
 
 
 @click.command("links")
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path),
-    default=Path("data"),
-    show_default=True,
-    help="Folder of curated source files.",
-)
+@data_option("Folder of curated source files.")
 @click.option(
     "--check",
     is_flag=True,

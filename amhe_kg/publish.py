@@ -29,7 +29,7 @@ import click
 import pyoxigraph
 
 from amhe_kg import __version__
-from amhe_kg.build import OUTPUT_DIR
+from amhe_kg.paths import OUTPUT_DIR
 
 DEFAULT_GRAPH = "https://w3id.org/amhe/id/graph"
 USER, PASSWORD, AUTH = "AMHE_STORE_USER", "AMHE_STORE_PASSWORD", "AMHE_STORE_AUTH"

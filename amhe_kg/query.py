@@ -13,9 +13,9 @@ from pathlib import Path
 
 import click
 
-from amhe_kg.build import DATA_DIR, OUTPUT_DIR
 from amhe_kg.errors import SourceError
 from amhe_kg.graph import build_graph
+from amhe_kg.paths import DATA_DIR, OUTPUT_DIR
 from amhe_kg.queryfile import (
     NAME,
     QUERIES_DIR,

@@ -37,11 +37,12 @@ from rdflib.namespace import OWL, RDF, RDFS, XSD
 from rdflib.term import Node
 from rdflib.util import guess_format
 
-from amhe_kg.build import DATA_DIR, ONTOLOGY_FILE, OUTPUT_DIR, load_ontology
+from amhe_kg.build import load_ontology
 from amhe_kg.errors import SourceError
 from amhe_kg.export import to_ntriples
 from amhe_kg.graph import build_graph
 from amhe_kg.namespaces import PREFIXES, bind_prefixes
+from amhe_kg.options import data_option, ontology_option, out_option
 from amhe_kg.sources import load_sources
 
 ASSERTED_FILE = "amhe-asserted.nt"
@@ -673,30 +674,9 @@ def load_extra(paths: Iterable[Path]) -> list[Graph]:
 
 
 @click.command("reason")
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path),
-    default=DATA_DIR,
-    show_default=True,
-    help="Folder of curated source files.",
-)
-@click.option(
-    "--ontology",
-    "ontology_file",
-    type=click.Path(path_type=Path),
-    default=ONTOLOGY_FILE,
-    show_default=True,
-    help="The ontology in Turtle.",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    default=OUTPUT_DIR,
-    show_default=True,
-    help=f"Output folder: {ASSERTED_FILE}, {REASONED_FILE} and {REPORT_FILE} are written there.",
-)
+@data_option("Folder of curated source files.")
+@ontology_option("The ontology in Turtle.")
+@out_option(f"Output folder: {ASSERTED_FILE}, {REASONED_FILE} and {REPORT_FILE} are written there.")
 @click.option(
     "--extra",
     "extra_files",

@@ -35,12 +35,13 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from amhe_kg import charts, dataset
-from amhe_kg.build import OUTPUT_DIR
 from amhe_kg.docs import DIAGRAMS
 from amhe_kg.docs import page as ontology_page
 from amhe_kg.export import to_jsonld, to_ntriples, to_turtle
 from amhe_kg.namespaces import ID, bind_prefixes
+from amhe_kg.options import out_option
 from amhe_kg.pages import GALLERY_JS, RDF_FORMATS, STYLE, Linker, Pages, class_path, resource_graph
+from amhe_kg.paths import OUTPUT_DIR
 from amhe_kg.queryfile import QUERIES_DIR, QueryError, QueryFile, find_queries, query_form
 from amhe_kg.results import Result, to_csv, to_json, to_tsv
 from amhe_kg.store import EmbeddedStore
@@ -549,14 +550,7 @@ def create_app(
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=OUTPUT_DIR,
-    show_default=True,
-    help="The build's output folder.",
-)
+@out_option("The build's output folder.")
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),

@@ -20,9 +20,9 @@ from xml.sax.saxutils import escape as xml_escape
 import click
 
 from amhe_kg import charts
-from amhe_kg.build import OUTPUT_DIR
 from amhe_kg.docs import DIAGRAMS
 from amhe_kg.docs import page as ontology_page
+from amhe_kg.options import out_option
 from amhe_kg.pages import GALLERY_JS, RDF_FORMATS, STYLE, Linker, Pages, class_path, logical_path
 from amhe_kg.pages import resource_graph as describe_resource
 from amhe_kg.queryfile import QUERIES_DIR
@@ -188,14 +188,7 @@ def write_site(site: dict[str, bytes], out: Path) -> None:
 
 @click.command("site")
 @click.argument("out", type=click.Path(path_type=Path, file_okay=False))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=OUTPUT_DIR,
-    show_default=True,
-    help="The build's output folder to publish.",
-)
+@out_option("The build's output folder to publish.")
 @click.option(
     "--host-url",
     default=HOST_URL,

@@ -30,10 +30,11 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Node
 
-from amhe_kg.build import DATA_DIR, ONTOLOGY_FILE, OUTPUT_DIR, SHAPES_FILE
 from amhe_kg.cube import DATASET_BY_KEY
 from amhe_kg.errors import SourceError
 from amhe_kg.namespaces import ID, PREFIXES, bind_prefixes
+from amhe_kg.options import data_option, ontology_option
+from amhe_kg.paths import OUTPUT_DIR, SHAPES_FILE
 from amhe_kg.sources import LAYOUT, Sources, load_sources
 from amhe_kg.yamlfile import Mapping, read_yaml
 
@@ -795,22 +796,8 @@ class RecordIndex:
         "shapes and checks of rdf:type are switched off)."
     ),
 )
-@click.option(
-    "--ontology",
-    "ontology_file",
-    type=click.Path(path_type=Path),
-    default=ONTOLOGY_FILE,
-    show_default=True,
-    help="The ontology whose axioms --inference rdfs applies.",
-)
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(path_type=Path),
-    default=DATA_DIR,
-    show_default=True,
-    help="Curated sources, to name the file, line and record behind each result.",
-)
+@ontology_option("The ontology whose axioms --inference rdfs applies.")
+@data_option("Curated sources, to name the file, line and record behind each result.")
 @click.option(
     "--format",
     "output_format",

@@ -6,9 +6,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from rdflib import Namespace
+from rdflib import Graph, Namespace
 
 from amhe_kg.build import Build, make
+from amhe_kg.reason import load_graphs
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -26,6 +27,22 @@ def built() -> Build:
 @pytest.fixture(scope="session")
 def graph(built):
     return built.graph
+
+
+@pytest.fixture(scope="session")
+def graphs() -> tuple[Graph, Graph]:
+    """The ontology and the data graph, made from data/ without the rest of the build."""
+    return load_graphs(DATA, ONTOLOGY)
+
+
+@pytest.fixture(scope="session")
+def onto(graphs) -> Graph:
+    return graphs[0]
+
+
+@pytest.fixture(scope="session")
+def data(graphs) -> Graph:
+    return graphs[1]
 
 
 @pytest.fixture

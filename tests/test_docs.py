@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from rdflib import Graph
 from rdflib.namespace import OWL, RDF, RDFS
 
-from amhe_kg import docs, reason
+from amhe_kg import docs
 from amhe_kg.reason import Curies
 from tests.conftest import AMHE, DATA, ONTOLOGY, ROOT
 
@@ -32,22 +31,6 @@ CHROMIUM_FLAGS = [
     "--hide-scrollbars",
 ]
 WIDTH, HEIGHT = 1280, 1000
-
-
-@pytest.fixture(scope="module")
-def graphs() -> tuple[Graph, Graph]:
-    """The ontology and the data graph, made from data/ without the rest of the build."""
-    return reason.load_graphs(DATA, ONTOLOGY)
-
-
-@pytest.fixture(scope="module")
-def onto(graphs) -> Graph:
-    return graphs[0]
-
-
-@pytest.fixture(scope="module")
-def data(graphs) -> Graph:
-    return graphs[1]
 
 
 @pytest.fixture(scope="module")

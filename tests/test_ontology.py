@@ -11,7 +11,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, VANN, XSD
 
 from amhe_kg import reason
 from amhe_kg.namespaces import ONTOLOGY_IRI, SCHEMA
-from tests.conftest import AMHE, DATA, ONTOLOGY
+from tests.conftest import AMHE
 
 ORG = "http://www.w3.org/ns/org#"
 ELI = "http://data.europa.eu/eli/ontology#"
@@ -44,22 +44,6 @@ OWL2_DATATYPES = {
     *(XSD[name] for name in ("token", "language", "Name", "NCName", "NMTOKEN", "boolean")),
     *(XSD[name] for name in ("hexBinary", "base64Binary", "anyURI", "dateTime", "dateTimeStamp")),
 }
-
-
-@pytest.fixture(scope="module")
-def graphs() -> tuple[Graph, Graph]:
-    """The ontology and the data graph, built from data/ without the rest of the build."""
-    return reason.load_graphs(DATA, ONTOLOGY)
-
-
-@pytest.fixture(scope="module")
-def onto(graphs) -> Graph:
-    return graphs[0]
-
-
-@pytest.fixture(scope="module")
-def data(graphs) -> Graph:
-    return graphs[1]
 
 
 @pytest.fixture(scope="module")

@@ -25,22 +25,6 @@ needs_java = pytest.mark.skipif(reason.find_java() is None, reason="needs Java")
 
 
 @pytest.fixture(scope="module")
-def graphs() -> tuple[Graph, Graph]:
-    """The ontology and the data graph, made from data/ without the rest of the build."""
-    return reason.load_graphs(DATA, ONTOLOGY)
-
-
-@pytest.fixture(scope="module")
-def onto(graphs) -> Graph:
-    return graphs[0]
-
-
-@pytest.fixture(scope="module")
-def data(graphs) -> Graph:
-    return graphs[1]
-
-
-@pytest.fixture(scope="module")
 def result(onto, data) -> reason.Reasoning:
     return reason.reason(reason.merge(onto, data))
 

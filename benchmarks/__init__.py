@@ -1,0 +1,1 @@
+"""Benchmarks of the build, validation and queries (see benchmarks/README.md)."""
