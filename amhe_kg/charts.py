@@ -268,12 +268,17 @@ def draw_studies_per_subtype(graph: Graph, chart: Chart):
     ax.set_xlim(0, max(values) * 1.18)
     ax.set_xlabel("Number of included studies")
     ax.set_ylabel("Characteristic subtype")
+    _finish_bar_chart(fig, ax, chart)
+    return fig
+
+
+def _finish_bar_chart(fig, ax, chart: Chart) -> None:
+    """Title, value grid and legend of a horizontal bar chart, then the common finish."""
     ax.set_title(chart.title, loc="left")
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
     ax.legend(loc="lower right", frameon=False, fontsize=10)
     _finish(fig, ax, chart)
-    return fig
 
 
 def draw_interventions_per_type(graph: Graph, chart: Chart):
@@ -306,11 +311,7 @@ def draw_interventions_per_type(graph: Graph, chart: Chart):
     ax.set_xlim(0, max(r["stated"] for r in rows) * 1.15)
     ax.set_xlabel("Number of included studies / interventions")
     ax.set_ylabel("Intervention type")
-    ax.set_title(chart.title, loc="left")
-    ax.grid(axis="x", color="#dddddd", linewidth=0.6)
-    ax.set_axisbelow(True)
-    ax.legend(loc="lower right", frameon=False, fontsize=10)
-    _finish(fig, ax, chart)
+    _finish_bar_chart(fig, ax, chart)
     return fig
 
 

@@ -366,20 +366,24 @@ def create_app(
         media = dataset.media_type(name)
         return Response(published.downloads[name], media_type=media)
 
+    def negotiated_extension(request: Request, offers: list[str]) -> str | None:
+        """The file extension of the offered media type the Accept header prefers."""
+        chosen = negotiate(request.headers.get("accept"), offers)
+        if chosen is None:
+            return None
+        if chosen == HTML:
+            return "html"
+        return next(e for e, (m, _) in RDF_FORMATS.items() if m == chosen)
+
     def negotiated_document(
         request: Request, path: str, graph: Graph, page: str | None
     ) -> Response:
         offers = ([HTML] if page is not None else []) + [m for m, _ in RDF_FORMATS.values()]
-        chosen = negotiate(request.headers.get("accept"), offers)
-        if chosen is None:
+        ext = negotiated_extension(request, offers)
+        if ext is None:
             return not_acceptable(offers)
-        ext = (
-            "html"
-            if chosen == HTML
-            else next(e for e, (m, _) in RDF_FORMATS.items() if m == chosen)
-        )
         headers = {"Vary": "Accept", "Content-Location": f"{path}.{ext}"}
-        if chosen == HTML:
+        if ext == "html":
             return html(page, headers={**headers, "Content-Security-Policy": csp_for(page)})
         return rdf_response(graph, ext, headers)
 
@@ -429,14 +433,9 @@ def create_app(
         if (subject, None, None) not in published.described:
             return not_found(request)
         offers = [HTML] + [m for m, _ in RDF_FORMATS.values()]
-        chosen = negotiate(request.headers.get("accept"), offers)
-        if chosen is None:
+        ext = negotiated_extension(request, offers)
+        if ext is None:
             return not_acceptable(offers)
-        ext = (
-            "html"
-            if chosen == HTML
-            else next(e for e, (m, _) in RDF_FORMATS.items() if m == chosen)
-        )
         return RedirectResponse(f"/id/{path}.{ext}", 303, headers={"Vary": "Accept"})
 
     async def sparql(request: Request) -> Response:
