@@ -24,6 +24,7 @@ from typing import Any
 
 import click
 import pyshacl
+from pyoxigraph import DefaultGraph, RdfFormat, Store
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SH
@@ -35,7 +36,17 @@ from amhe_kg.errors import SourceError
 from amhe_kg.namespaces import ID, PREFIXES, bind_prefixes
 from amhe_kg.options import data_option, ontology_option
 from amhe_kg.paths import OUTPUT_DIR, SHAPES_FILE
+from amhe_kg.shacl import (
+    ShapesError,
+    StoreView,
+    Unsupported,
+    compile_shapes,
+    run,
+    to_store,
+    with_prefixes,
+)
 from amhe_kg.sources import LAYOUT, Sources, load_sources
+from amhe_kg.terms import to_rdflib
 from amhe_kg.yamlfile import Mapping, read_yaml
 
 GRAPH_FILE = OUTPUT_DIR / "amhe.ttl"
@@ -46,6 +57,14 @@ INFERENCE = ("none", "rdfs")
 RDF_FORMATS = {".ttl": "turtle", ".jsonld": "json-ld", ".json": "json-ld", ".nt": "nt"}
 FORMAT_NAMES = {"turtle": "Turtle", "json-ld": "JSON-LD", "nt": "N-Triples"}
 INPUT_FORMATS = {"turtle": "turtle", "json-ld": "json-ld", "n-triples": "nt"}
+OXIGRAPH_FORMATS = {
+    "turtle": RdfFormat.TURTLE,
+    "json-ld": RdfFormat.JSON_LD,
+    "nt": RdfFormat.N_TRIPLES,
+}
+ENGINES = ("oxigraph", "pyshacl")
+ENGINE_NAMES = {"oxigraph": "SHACL as SPARQL on Oxigraph", "pyshacl": "pySHACL"}
+HAS_SUBCLASSES = "ASK { ?class <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?super }"
 
 SEVERITIES = (SH.Violation, SH.Warning, SH.Info)
 SEVERITY_NAMES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -53,13 +72,9 @@ SEVERITY_NAMES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "In
 EXIT_CODES = """
 Exit codes: 0 the data conforms (warnings and info allowed); 1 there is at
 least one sh:Violation; 2 an input could not be read (a missing file, an
-unknown format, RDF that does not parse, or a shapes graph pySHACL cannot
-use).
+unknown format, RDF that does not parse, or a shapes graph that cannot be
+used).
 """
-
-
-class ShapesError(Exception):
-    """The shapes graph cannot be used: pySHACL failed to load or run a shape."""
 
 
 class ViolationsError(SourceError):
@@ -88,9 +103,12 @@ class ViolationsError(SourceError):
 # Reading RDF
 
 
-def read_rdf(paths: list[Path] | tuple[Path, ...], rdf_format: str | None = None) -> Graph:
-    """Parse RDF files (Turtle, JSON-LD or N-Triples, by extension) into one graph."""
-    graph = bind_prefixes(Graph(bind_namespaces="none"))
+def load_store(paths: list[Path] | tuple[Path, ...], rdf_format: str | None = None) -> Store:
+    """Parse RDF files (Turtle, JSON-LD or N-Triples, by extension) into one Oxigraph store.
+
+    A JSON-LD @context given by IRI is never fetched: such a document is refused.
+    """
+    store = Store()
     for path in paths:
         path = Path(path)
         syntax = rdf_format or RDF_FORMATS.get(path.suffix.lower())
@@ -98,7 +116,8 @@ def read_rdf(paths: list[Path] | tuple[Path, ...], rdf_format: str | None = None
             known = ", ".join(sorted(RDF_FORMATS))
             raise SourceError(path, None, None, f"unknown RDF format (expected {known})")
         try:
-            text = path.read_text(encoding="utf-8")
+            data = path.read_bytes()
+            data.decode("utf-8")
         except FileNotFoundError:
             raise SourceError(path, None, None, "file not found") from None
         except UnicodeDecodeError as exc:
@@ -106,11 +125,24 @@ def read_rdf(paths: list[Path] | tuple[Path, ...], rdf_format: str | None = None
         except OSError as exc:
             raise SourceError(path, None, None, f"cannot be read ({exc.strerror})") from None
         try:
-            graph.parse(data=text, format=syntax, publicID=path.resolve().as_uri())
-        except Exception as exc:  # rdflib raises many unrelated types for bad syntax
+            store.load(data, format=OXIGRAPH_FORMATS[syntax], base_iri=path.resolve().as_uri())
+        except (SyntaxError, ValueError) as exc:
             raise SourceError(
                 path, None, None, f"not valid {FORMAT_NAMES[syntax]}: {_one_line(exc)}"
             ) from None
+    return store
+
+
+def read_rdf(paths: list[Path] | tuple[Path, ...], rdf_format: str | None = None) -> Graph:
+    """Parse RDF files into one rdflib graph (read as `load_store` reads them)."""
+    return to_graph(load_store(paths, rdf_format))
+
+
+def to_graph(store: Store) -> Graph:
+    """The default graph of a store as an rdflib graph with the project's prefixes."""
+    graph = bind_prefixes(Graph(bind_namespaces="none"))
+    for quad in store.quads_for_pattern(None, None, None, DefaultGraph()):
+        graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
     return graph
 
 
@@ -143,20 +175,10 @@ def shapes_problems(shapes: Graph) -> list[str]:
             problems.append(f"sh:pattern {str(pattern)!r}: {exc}")
     for constraint, select in shapes.subject_objects(SH.select):
         try:
-            prepareQuery(_with_prefixes(shapes, constraint, str(select)))
+            prepareQuery(with_prefixes(shapes, constraint, str(select)))
         except Exception as exc:  # pyparsing reports bad SPARQL with its own types
             problems.append(f"{curie(constraint)}: SPARQL does not parse: {_one_line(exc)}")
     return sorted(problems)
-
-
-def _with_prefixes(shapes: Graph, constraint: Node, query: str) -> str:
-    declared = []
-    for prefixes in shapes.objects(constraint, SH.prefixes):
-        for declaration in shapes.objects(prefixes, SH.declare):
-            prefix = shapes.value(declaration, SH.prefix)
-            namespace = shapes.value(declaration, SH.namespace)
-            declared.append(f"PREFIX {prefix}: <{namespace}>")
-    return "\n".join([*declared, query])
 
 
 # Validation
@@ -177,21 +199,53 @@ class _QueryCachingGraph(Graph):
 
 
 def validate(
-    data: Graph,
+    data: Graph | Store,
     shapes: Graph,
     *,
     inference: str = "none",
     ontology: Graph | None = None,
     sources: Sources | None = None,
+    engine: str | None = None,
 ) -> Report:
-    """Validate `data` against `shapes` with pySHACL.
+    """Validate `data` against `shapes`.
 
-    With `inference="rdfs"` the ontology's RDFS axioms are applied to the data
-    (and the ontology mixed into it) first, as pySHACL's `-i rdfs -e` does.
-    `sources` are the curated records the results are traced to.
+    The `engine` is "oxigraph" (the shapes compiled to SPARQL and run on
+    Oxigraph, `amhe_kg.shacl`) or "pyshacl" (the reference). By default
+    Oxigraph runs without inference, and pySHACL with `inference="rdfs"`,
+    which applies the ontology's RDFS axioms to the data (and mixes the
+    ontology into it) first, as pySHACL's `-i rdfs -e` does; pySHACL also
+    runs shapes the compiler does not know. `sources` are the curated records
+    the results are traced to.
     """
     if inference not in INFERENCE:
         raise ValueError(f"inference must be one of {INFERENCE}")
+    engine = engine or ("pyshacl" if inference == "rdfs" else "oxigraph")
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}")
+    if engine == "oxigraph" and inference == "rdfs":
+        raise ValueError("RDFS inference runs on the pyshacl engine")
+    index = RecordIndex(sources)
+    if engine == "oxigraph":
+        store = data if isinstance(data, Store) else to_store(data)
+        try:
+            checks = compile_shapes(shapes, subclasses=bool(store.query(HAS_SUBCLASSES)))
+            results = run(store, shapes, checks)
+        except Unsupported as exc:
+            note = f"validated with pySHACL: the Oxigraph engine does not run {exc}"
+        else:
+            return Report.from_results(results, StoreView(store), shapes, inference, index, engine)
+        data = to_graph(store)
+    else:
+        note = ""
+    graph = data if isinstance(data, Graph) else to_graph(data)
+    report = Report.from_results(
+        _pyshacl(graph, shapes, inference, ontology), graph, shapes, inference, index, "pyshacl"
+    )
+    report.note = note
+    return report
+
+
+def _pyshacl(data: Graph, shapes: Graph, inference: str, ontology: Graph | None) -> Graph:
     target = _QueryCachingGraph()
     for triple in data:
         target.add(triple)
@@ -216,7 +270,7 @@ def validate(
         logging.disable(previous)
     if not isinstance(results, Graph):
         raise ShapesError(_one_line(text))
-    return Report.from_results(results, data, shapes, inference, RecordIndex(sources))
+    return results
 
 
 def _for_inference(shapes: Graph) -> Graph:
@@ -285,6 +339,8 @@ class Report:
     inference: str = "none"
     triples: int = 0
     shape_comments: dict[str, str] = field(default_factory=dict)
+    engine: str = "oxigraph"
+    note: str = ""
 
     @property
     def conforms(self) -> bool:
@@ -310,10 +366,16 @@ class Report:
 
     @classmethod
     def from_results(
-        cls, results: Graph, data: Graph, shapes: Graph, inference: str, index: RecordIndex
+        cls,
+        results: Graph,
+        data: Graph | StoreView,
+        shapes: Graph,
+        inference: str,
+        index: RecordIndex,
+        engine: str,
     ) -> Report:
         collected = []
-        for node in results.subjects(RDF.type, SH.ValidationResult):
+        for node in results.objects(None, SH.result):  # not the sh:detail of a result
             focus = results.value(node, SH.focusNode)
             path_node = results.value(node, SH.resultPath)
             path_expr = _path_expr(results, path_node) if path_node is not None else None
@@ -345,7 +407,7 @@ class Report:
         }
         unique = {(r.sort_key(), r.component, str(r.constraint)): r for r in collected}
         ordered = sorted(unique.values(), key=Result.sort_key)
-        return cls(ordered, inference, len(data), comments)
+        return cls(ordered, inference, len(data), comments, engine)
 
     # output
 
@@ -361,7 +423,10 @@ class Report:
     def to_text(self, source: str = "") -> str:
         """The report for curators: grouped by severity and shape."""
         inference = "RDFS inference" if self.inference == "rdfs" else "no inference"
-        head = [f"Validated {source} ({self.triples} triples, {inference})" if source else ""]
+        engine = ENGINE_NAMES[self.engine]
+        head = [
+            f"Validated {source} ({self.triples} triples, {inference}, {engine})" if source else ""
+        ]
         verdict = "conforms" if self.conforms else "DOES NOT CONFORM"
         head.append(f"{verdict}: {self.summary()}")
         out = [line for line in head if line]
@@ -388,6 +453,7 @@ class Report:
         document = {
             "conforms": self.conforms,
             "inference": self.inference,
+            "engine": self.engine,
             "counts": self.counts(),
             "results": [
                 {
@@ -813,6 +879,16 @@ class RecordIndex:
     help="Syntax of FILES (default: from the extension: .ttl, .jsonld/.json, .nt).",
 )
 @click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default=None,
+    help=(
+        "oxigraph: the shapes compiled to SPARQL on Oxigraph (fast; the default without "
+        "inference). pyshacl: pySHACL, the reference (the default, and the only engine, "
+        "with --inference rdfs)."
+    ),
+)
+@click.option(
     "--check-shapes",
     is_flag=True,
     help="Also check the shapes graph against SHACL-for-SHACL (a few seconds).",
@@ -832,6 +908,7 @@ def command(
     data_dir: Path,
     output_format: str,
     input_format: str | None,
+    engine: str | None,
     check_shapes: bool,
     output: Path | None,
 ) -> None:
@@ -841,8 +918,10 @@ def command(
     file, line and record to correct.
     """
     files = files or (GRAPH_FILE,)
+    if engine == "oxigraph" and inference == "rdfs":
+        _fail("--inference rdfs runs on the pyshacl engine: leave out --engine oxigraph")
     try:
-        data = read_rdf(files, INPUT_FORMATS.get(input_format or ""))
+        data = load_store(files, INPUT_FORMATS.get(input_format or ""))
         shapes = load_shapes(shapes_files)
         if check_shapes:
             problems = shapes_problems(shapes)
@@ -850,12 +929,16 @@ def command(
                 raise ShapesError("not valid SHACL: " + "; ".join(problems[:5]))
         ontology = read_rdf([ontology_file]) if inference == "rdfs" else None
         sources = _sources_or_none(data_dir)
-        report = validate(data, shapes, inference=inference, ontology=ontology, sources=sources)
+        report = validate(
+            data, shapes, inference=inference, ontology=ontology, sources=sources, engine=engine
+        )
     except SourceError as error:
         _fail(str(error))
     except ShapesError as error:
         _fail(f"{', '.join(map(str, shapes_files))}: {error}")
     source = ", ".join(map(str, files))
+    if report.note:
+        click.echo(f"note: {report.note}", err=True)
     text = {
         "text": lambda: report.to_text(source),
         "turtle": lambda: report.to_turtle().decode("utf-8"),

@@ -8,11 +8,14 @@ import subprocess
 import sys
 from collections import Counter
 
+import pyoxigraph
 import pytest
+from pyoxigraph import RdfFormat
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SKOS
+from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
+from amhe_kg.export import context, to_jsonld, to_ntriples, to_turtle
 from tests.conftest import AMHE, DATA, ONTOLOGY, ROOT
 
 FORMATS = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt"}
@@ -88,6 +91,76 @@ def test_jsonld_uses_the_published_context(built):
 def test_ntriples_lines_are_sorted_and_unique(built):
     lines = built.files["amhe.nt"].decode().splitlines()
     assert lines == sorted(set(lines))
+
+
+# Oxigraph and the JSON-LD writer against rdflib's serialisers, the reference
+
+
+def _rdflib_jsonld(graph: Graph) -> bytes:
+    """rdflib's compact JSON-LD with the published context, nodes and values sorted."""
+    document = json.loads(
+        graph.serialize(format="json-ld", context=context()["@context"], auto_compact=True)
+    )
+    nodes = [{k: v for k, v in n.items() if k != "@context"} for n in document["@graph"]]
+
+    def ordered(value):
+        if isinstance(value, dict):
+            return {k: ordered(v) for k, v in value.items()}
+        if isinstance(value, list):
+            items = [ordered(v) for v in value]
+            return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+        return value
+
+    canonical = {
+        "@context": context()["@context"],
+        "@graph": sorted((ordered(n) for n in nodes), key=lambda n: n["@id"]),
+    }
+    return (json.dumps(canonical, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
+
+
+def _rdflib_ntriples(graph: Graph) -> bytes:
+    lines = graph.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()
+    return "".join(f"{line}\n" for line in sorted(set(lines)) if line.strip()).encode("utf-8")
+
+
+@pytest.mark.parametrize("name", ["amhe", "ontology", "cube", "linksets"])
+def test_json_ld_and_n_triples_are_byte_for_byte_rdflibs(built, name):
+    graph = Graph().parse(data=built.files[f"{name}.nt"], format="nt")
+    assert built.files[f"{name}.jsonld"] == _rdflib_jsonld(graph)
+    assert built.files[f"{name}.nt"] == _rdflib_ntriples(graph)
+
+
+def test_turtle_lists_its_prefixes_in_order_then_the_subjects_in_order(built):
+    lines = built.files["amhe.ttl"].decode().splitlines()
+    prefixes = [line for line in lines if line.startswith("@prefix")]
+    assert lines[: len(prefixes)] == sorted(prefixes) and lines[len(prefixes)] == ""
+    subjects = [line.split()[0] for line in lines[len(prefixes) + 1 :] if line[:1] == "<"]
+    assert subjects == sorted(set(subjects))
+    assert len(subjects) == len(set(built.graph.subjects()))
+
+
+def test_literals_keep_their_lexical_form_in_every_format():
+    graph = Graph()
+    odd = Literal("2.0", datatype=XSD.decimal), Literal("2.50", datatype=XSD.decimal)
+    for number, value in enumerate(odd):
+        graph.add((URIRef(f"https://w3id.org/amhe/id/figure/f{number}"), AMHE.minValue, value))
+    for serialise, syntax in (
+        (to_turtle, RdfFormat.TURTLE),
+        (to_jsonld, RdfFormat.JSON_LD),
+        (to_ntriples, RdfFormat.N_TRIPLES),
+    ):
+        parsed = pyoxigraph.parse(serialise(graph), format=syntax)  # keeps lexical forms
+        assert {(t.object.value, t.object.datatype.value) for t in parsed} == {
+            ("2.0", str(XSD.decimal)),
+            ("2.50", str(XSD.decimal)),
+        }, syntax
+
+
+def test_a_blank_node_cannot_be_published_in_json_ld():
+    graph = Graph()
+    graph.add((BNode("b1"), RDFS.label, Literal("anonymous")))
+    with pytest.raises(ValueError, match=r"a blank node cannot be published: _:b1"):
+        to_jsonld(graph)
 
 
 def test_every_typed_resource_has_exactly_one_english_label(graph):

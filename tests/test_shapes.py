@@ -38,8 +38,8 @@ def base() -> Graph:
 _RESULTS: dict[str, tuple] = {}
 
 
-def _pyshacl(case, shapes: Graph, base: Graph) -> tuple:
-    """pySHACL's results for a case (None: the conforming fixture), computed once."""
+def _results(case, shapes: Graph, base: Graph) -> tuple:
+    """The results for a case (None: the conforming fixture), computed once."""
     key = f"{case.file}:{case.name}" if case else "valid"
     if key not in _RESULTS:
         _RESULTS[key] = observed(validate(base if case is None else case.graph(base), shapes))
@@ -76,12 +76,12 @@ def _predicates(shapes: Graph, path) -> set[URIRef]:
 
 
 def test_the_conforming_fixture_gives_no_result(shapes, base):
-    assert _pyshacl(None, shapes, base) == ()
+    assert _results(None, shapes, base) == ()
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.file.removesuffix('.yaml')}:{c.name}")
 def test_case_gives_exactly_the_expected_results(case, shapes, base):
-    assert _pyshacl(case, shapes, base) == case.expect
+    assert _results(case, shapes, base) == case.expect
 
 
 def test_every_constraint_has_a_case_that_violates_it(shapes):
@@ -261,7 +261,7 @@ def test_component_lists_are_those_of_the_cubes(shapes, shape, kinds):
 def test_pyrudof_gives_the_same_results(case, shapes, base):
     data = base if case is None else case.graph(base)
     rudof = rudof_observed(data, SHAPES_FILE.read_text(encoding="utf-8"))
-    assert rudof == _pyshacl(case, shapes, base)
+    assert rudof == _results(case, shapes, base)
 
 
 def test_pyrudof_gives_the_same_results_on_the_built_graph(built):

@@ -1,0 +1,667 @@
+"""SHACL validation compiled to SPARQL and run on Oxigraph.
+
+`compile_shapes` turns a shapes graph into one SPARQL query per constraint.
+Each query finds, for all the focus nodes of its shape at once, the value
+nodes that violate the constraint; shapes nested in sh:or, sh:xone, sh:not,
+sh:and and sh:node become FILTER expressions. A SHACL-SPARQL constraint runs
+once per shape with `$this` unbound, and its rows are kept for the shape's
+focus nodes (the same answers as pre-binding `$this` where, as in every
+constraint of the project's shapes, `$this` is bound by a triple pattern of
+the query's top-level group). `run` returns the results as a
+sh:ValidationReport graph in the form pySHACL gives, so a report is made
+the same way whichever engine found them.
+
+The compiler knows the constraint components of SHACL Core except
+sh:qualifiedValueShape, sh:uniqueLang and property-pair constraints in nested
+shapes, and nested cardinalities other than sh:minCount 1 and sh:maxCount 0;
+shapes that use anything else raise `Unsupported`. Literals are checked
+against their datatype by XSD rules (Oxigraph's casts), which differ from
+pySHACL's Python parsers only on forms such as "1e3"^^xsd:decimal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import count
+
+import pyoxigraph
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, RDFS, SH, XSD
+from rdflib.term import Node
+
+from amhe_kg.terms import to_oxigraph, to_rdflib
+
+# SHACL path property -> SPARQL path operator (postfix, or "^" in front)
+PATH_OPERATORS = {
+    SH.zeroOrMorePath: "*",
+    SH.oneOrMorePath: "+",
+    SH.zeroOrOnePath: "?",
+}
+TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+NODE_KINDS = {
+    SH.IRI: "isIRI({v})",
+    SH.BlankNode: "isBlank({v})",
+    SH.Literal: "isLiteral({v})",
+    SH.BlankNodeOrIRI: "(isBlank({v}) || isIRI({v}))",
+    SH.BlankNodeOrLiteral: "(isBlank({v}) || isLiteral({v}))",
+    SH.IRIOrLiteral: "(isIRI({v}) || isLiteral({v}))",
+}
+RANGES = {
+    SH.minInclusive: ">=",
+    SH.maxInclusive: "<=",
+    SH.minExclusive: ">",
+    SH.maxExclusive: "<",
+}
+PAIRS = {SH.equals, SH.disjoint, SH.lessThan, SH.lessThanOrEquals}
+# datatypes whose lexical forms Oxigraph checks when casting
+CASTABLE = {
+    XSD[name]
+    for name in (
+        *("integer", "decimal", "float", "double", "boolean", "date", "dateTime", "time"),
+        *("duration", "dayTimeDuration", "yearMonthDuration"),
+        *("gYear", "gYearMonth", "gMonth", "gDay", "gMonthDay"),
+    )
+}
+# predicates of a shape that the compiler reads or that carry no constraint
+KNOWN = {
+    RDF.type,
+    RDFS.label,
+    RDFS.comment,
+    RDFS.seeAlso,
+    SH.message,
+    SH.severity,
+    SH.deactivated,
+    SH.name,
+    SH.description,
+    SH.order,
+    SH.group,
+    SH.defaultValue,
+    SH.path,
+    SH.property,
+    SH.ignoredProperties,
+    SH.flags,
+    *TARGETS,
+}
+VALUE_CONSTRAINTS = {
+    SH["class"],
+    SH.datatype,
+    SH.nodeKind,
+    SH.pattern,
+    SH["in"],
+    SH.languageIn,
+    SH.minLength,
+    SH.maxLength,
+    SH["not"],
+    SH["and"],
+    SH["or"],
+    SH.xone,
+    SH.node,
+    *RANGES,
+}
+ORDERED_VALUE_CONSTRAINTS = sorted(VALUE_CONSTRAINTS, key=str)
+ORDERED_PAIRS = sorted(PAIRS, key=str)
+TOP_CONSTRAINTS = {
+    *VALUE_CONSTRAINTS,
+    SH.minCount,
+    SH.maxCount,
+    SH.hasValue,
+    SH.closed,
+    SH.sparql,
+    *PAIRS,
+}
+COMPONENT_NAMES = {
+    SH["class"]: "Class",
+    SH.datatype: "Datatype",
+    SH.nodeKind: "NodeKind",
+    SH.pattern: "Pattern",
+    SH["in"]: "In",
+    SH.languageIn: "LanguageIn",
+    SH.minLength: "MinLength",
+    SH.maxLength: "MaxLength",
+    SH["not"]: "Not",
+    SH["and"]: "And",
+    SH["or"]: "Or",
+    SH.xone: "Xone",
+    SH.node: "Node",
+    SH.minInclusive: "MinInclusive",
+    SH.maxInclusive: "MaxInclusive",
+    SH.minExclusive: "MinExclusive",
+    SH.maxExclusive: "MaxExclusive",
+    SH.minCount: "MinCount",
+    SH.maxCount: "MaxCount",
+    SH.hasValue: "HasValue",
+    SH.closed: "Closed",
+    SH.sparql: "SPARQL",
+    SH.equals: "Equals",
+    SH.disjoint: "Disjoint",
+    SH.lessThan: "LessThan",
+    SH.lessThanOrEquals: "LessThanOrEquals",
+}
+TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+SUBCLASS = "<http://www.w3.org/2000/01/rdf-schema#subClassOf>"
+
+
+class Unsupported(Exception):
+    """The shapes use something the compiler does not know."""
+
+
+class ShapesError(Exception):
+    """The shapes graph cannot be used: a malformed constraint or SPARQL that does not parse."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One constraint of one shape as a SPARQL query over all the shape's focus nodes.
+
+    The query selects ?this, and ?value and ?path where the result has them;
+    a SHACL-SPARQL check (`constraint` set) keeps only rows whose ?this is
+    a focus node, which `focus` selects.
+    """
+
+    shape: Node
+    component: URIRef
+    severity: URIRef
+    messages: tuple[Literal, ...]
+    path: Node | None
+    query: str
+    constraint: Node | None = None
+    focus: str | None = None
+
+
+# Compiling
+
+
+def compile_shapes(shapes: Graph, subclasses: bool = True) -> list[Check]:
+    """The checks of every active shape that has focus nodes.
+
+    With `subclasses`, sh:class and sh:targetClass follow rdfs:subClassOf in
+    the data, as SHACL requires; without, only rdf:type (for data that has no
+    rdfs:subClassOf triples, where the two agree).
+    """
+    return _Compiler(shapes, subclasses).checks()
+
+
+class _Compiler:
+    def __init__(self, shapes: Graph, subclasses: bool) -> None:
+        self.shapes = shapes
+        self.type_path = f"{TYPE}/{SUBCLASS}*" if subclasses else TYPE
+        self.names = count()
+
+    def checks(self) -> list[Check]:
+        focus: dict[Node, list[str]] = {}
+        for shape in sorted(self._shapes_with_targets(), key=_sort_key):
+            targets = self._targets(shape)
+            focus.setdefault(shape, []).extend(targets)
+            for prop in self.shapes.objects(shape, SH.property):
+                focus.setdefault(prop, []).extend(targets)
+        checks = []
+        for shape in sorted(focus, key=_sort_key):
+            if self._active(shape):
+                checks.extend(self._shape_checks(shape, _focus_pattern(focus[shape])))
+        return checks
+
+    def _shapes_with_targets(self) -> Iterator[Node]:
+        seen = set()
+        for target in TARGETS:
+            for shape in self.shapes.subjects(target, None):
+                if shape not in seen and self._active(shape):
+                    seen.add(shape)
+                    yield shape
+        for klass in (RDFS.Class, URIRef("http://www.w3.org/2002/07/owl#Class")):
+            for shape in self.shapes.subjects(RDF.type, klass):
+                if (shape, RDF.type, SH.NodeShape) in self.shapes:
+                    raise Unsupported(f"implicit class target of {shape}")
+
+    def _active(self, shape: Node) -> bool:
+        return not _true(self.shapes.value(shape, SH.deactivated))
+
+    def _targets(self, shape: Node) -> list[str]:
+        g = self.shapes
+        patterns = [
+            f"?this {self.type_path} {_term(c)} ." for c in g.objects(shape, SH.targetClass)
+        ]
+        patterns += [f"VALUES ?this {{ {_term(n)} }}" for n in g.objects(shape, SH.targetNode)]
+        patterns += [f"?this {_term(p)} [] ." for p in g.objects(shape, SH.targetSubjectsOf)]
+        patterns += [f"[] {_term(p)} ?this ." for p in g.objects(shape, SH.targetObjectsOf)]
+        return patterns
+
+    def _shape_checks(self, shape: Node, focus: str) -> list[Check]:
+        params = self._parameters(shape)
+        unknown = {p for p in params if str(p).startswith(str(SH))} - KNOWN - TOP_CONSTRAINTS
+        if unknown:
+            raise Unsupported(f"{shape} uses {', '.join(sorted(map(str, unknown)))}")
+        path_node = params.get(SH.path, [None])[0]
+        path = self._path(path_node) if path_node is not None else None
+        values = f"?this {path} ?value ." if path else "BIND (?this AS ?value)"
+        checks = []
+
+        def check(parameter: URIRef, query: str) -> None:
+            checks.append(self._check(shape, params, parameter, path_node, query))
+
+        for parameter in ORDERED_VALUE_CONSTRAINTS:
+            for argument in params.get(parameter, ()):
+                ok = self._ok(parameter, argument, "?value")
+                check(
+                    parameter,
+                    f"SELECT DISTINCT ?this ?value WHERE {{ {focus} {values} "
+                    f"FILTER (!COALESCE({ok}, false)) }}",
+                )
+        for minimum in params.get(SH.minCount, ()):
+            check(
+                SH.minCount,
+                f"SELECT ?this WHERE {{ {focus} OPTIONAL {{ {values} }} }} "
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {_count(SH.minCount, minimum)})",
+            )
+        for maximum in params.get(SH.maxCount, ()):
+            check(
+                SH.maxCount,
+                f"SELECT ?this WHERE {{ {focus} {values} }} "
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {_count(SH.maxCount, maximum)})",
+            )
+        for value in params.get(SH.hasValue, ()):
+            if path:
+                missing = f"FILTER NOT EXISTS {{ ?this {path} {_term(value)} }}"
+                query = f"SELECT ?this WHERE {{ {focus} {missing} }}"
+            else:
+                query = (
+                    f"SELECT ?this ?value WHERE {{ {focus} {values} "
+                    f"FILTER (!sameTerm(?this, {_term(value)})) }}"
+                )
+            check(SH.hasValue, query)
+        for parameter in ORDERED_PAIRS:
+            for other in params.get(parameter, ()):
+                if not path:
+                    raise Unsupported(f"{parameter} on node shape {shape}")
+                check(parameter, self._pair(parameter, other, focus, values))
+        if any(_true(closed) for closed in params.get(SH.closed, ())):
+            check(SH.closed, self._closed(shape, params, focus))
+        for constraint in params.get(SH.sparql, ()):
+            if self._active(constraint):
+                checks.append(self._sparql(shape, params, constraint, path_node, focus))
+        return checks
+
+    def _parameters(self, shape: Node) -> dict[Node, list[Node]]:
+        """A shape's predicates and their objects, in a stable order."""
+        params: dict[Node, list[Node]] = {}
+        for predicate, obj in self.shapes.predicate_objects(shape):
+            params.setdefault(predicate, []).append(obj)
+        for objects in params.values():
+            objects.sort(key=_sort_key)
+        return params
+
+    def _check(
+        self, shape: Node, params: dict, parameter: URIRef, path: Node | None, query: str
+    ) -> Check:
+        return Check(
+            shape=shape,
+            component=_component(parameter),
+            severity=_severity(shape, params),
+            messages=tuple(params.get(SH.message, ())),
+            path=path,
+            query=query,
+        )
+
+    def _pair(self, parameter: URIRef, other: Node, focus: str, values: str) -> str:
+        other = _term(other)
+        if parameter == SH.equals:
+            return (
+                f"SELECT DISTINCT ?this ?value WHERE {{ {focus} "
+                f"{{ {values} FILTER NOT EXISTS {{ ?this {other} ?value }} }} UNION "
+                f"{{ ?this {other} ?value FILTER NOT EXISTS {{ {values} }} }} }}"
+            )
+        if parameter == SH.disjoint:
+            return (
+                f"SELECT DISTINCT ?this ?value WHERE {{ {focus} {values} ?this {other} ?value . }}"
+            )
+        operator = "<" if parameter == SH.lessThan else "<="
+        return (
+            f"SELECT DISTINCT ?this ?value WHERE {{ {focus} {values} ?this {other} ?other . "
+            f"FILTER (!COALESCE(?value {operator} ?other, false)) }}"
+        )
+
+    def _closed(self, shape: Node, params: dict, focus: str) -> str:
+        g = self.shapes
+        allowed = {
+            path
+            for prop in params.get(SH.property, ())
+            if isinstance(path := g.value(prop, SH.path), URIRef)
+        }
+        for ignored in params.get(SH.ignoredProperties, ()):
+            allowed.update(Collection(g, ignored))
+        exclude = (
+            f"FILTER (?path NOT IN ({', '.join(sorted(map(_term, allowed)))}))" if allowed else ""
+        )
+        return (
+            f"SELECT DISTINCT ?this ?path ?value WHERE {{ {focus} ?this ?path ?value . {exclude} }}"
+        )
+
+    def _sparql(
+        self, shape: Node, params: dict, constraint: Node, path: Node | None, focus: str
+    ) -> Check:
+        g = self.shapes
+        select = g.value(constraint, SH.select)
+        if select is None:
+            raise Unsupported(f"{constraint} is not a SPARQL SELECT constraint")
+        if path is not None:
+            raise Unsupported(f"SPARQL constraint {constraint} on a property shape")
+        query = with_prefixes(g, constraint, str(select))
+        try:
+            pyoxigraph.Store().query(query)
+        except SyntaxError as exc:
+            detail = " ".join(str(exc).split())
+            raise ShapesError(f"{constraint}: SPARQL does not parse: {detail}") from None
+        messages = (*g.objects(constraint, SH.message), *params.get(SH.message, ()))
+        return Check(
+            shape=shape,
+            component=SH.SPARQLConstraintComponent,
+            severity=_severity(shape, params),
+            messages=tuple(dict.fromkeys(messages)),
+            path=None,
+            query=query,
+            constraint=constraint,
+            focus=f"SELECT DISTINCT ?this WHERE {{ {focus} }}",
+        )
+
+    # paths
+
+    def _path(self, node: Node) -> str:
+        """A SHACL path as a SPARQL property path."""
+        g = self.shapes
+        if isinstance(node, URIRef):
+            return _term(node)
+        if g.value(node, RDF.first) is not None:
+            return "(" + "/".join(self._path(step) for step in Collection(g, node)) + ")"
+        alternatives = g.value(node, SH.alternativePath)
+        if alternatives is not None:
+            return "(" + "|".join(self._path(step) for step in Collection(g, alternatives)) + ")"
+        inverse = g.value(node, SH.inversePath)
+        if inverse is not None:
+            return f"^{self._path(inverse)}"
+        for predicate, operator in PATH_OPERATORS.items():
+            operand = g.value(node, predicate)
+            if operand is not None:
+                return f"({self._path(operand)}){operator}"
+        raise Unsupported(f"not a SHACL path: {node}")
+
+    # value nodes: SPARQL expressions true when a value node meets a constraint
+
+    def _ok(self, parameter: URIRef, argument: Node, v: str) -> str:
+        g = self.shapes
+        if parameter == SH["class"]:
+            return f"EXISTS {{ {v} {self.type_path} {_term(argument)} }}"
+        if parameter == SH.datatype:
+            return _datatype_ok(argument, v)
+        if parameter == SH.nodeKind:
+            if argument not in NODE_KINDS:
+                raise Unsupported(f"sh:nodeKind {argument}")
+            return NODE_KINDS[argument].format(v=v)
+        if parameter == SH.pattern:
+            return _pattern_ok(g, argument, v)
+        if parameter == SH["in"]:
+            members = [f"sameTerm({v}, {_term(m)})" for m in Collection(g, argument)]
+            return "(" + (" || ".join(members) or "false") + ")"
+        if parameter == SH.languageIn:
+            tags = [f"langMatches(lang({v}), {_string(str(t))})" for t in Collection(g, argument)]
+            return f"(isLiteral({v}) && ({' || '.join(tags) or 'false'}))"
+        if parameter in (SH.minLength, SH.maxLength):
+            operator = ">=" if parameter == SH.minLength else "<="
+            return f"(!isBlank({v}) && STRLEN(STR({v})) {operator} {_count(parameter, argument)})"
+        if parameter in RANGES:
+            return f"({v} {RANGES[parameter]} {_term(argument)})"
+        if parameter == SH["not"]:
+            return f"!{self._conforms(argument, v)}"
+        if parameter == SH.node:
+            return self._conforms(argument, v)
+        shapes = [self._conforms(s, v) for s in Collection(g, argument)]
+        if parameter == SH["and"]:
+            return "(" + (" && ".join(shapes) or "true") + ")"
+        if parameter == SH["or"]:
+            return "(" + (" || ".join(shapes) or "false") + ")"
+        return "((" + " + ".join(f"IF({s}, 1, 0)" for s in shapes) + ") = 1)"
+
+    def _conforms(self, shape: Node, v: str) -> str:
+        """An expression true when `v` conforms to a nested shape (never an error)."""
+        if not self._active(shape):
+            return "true"
+        params = self._parameters(shape)
+        used = {p for p in params if str(p).startswith(str(SH))}
+        nested = VALUE_CONSTRAINTS | {SH.minCount, SH.maxCount, SH.hasValue}
+        if (used - KNOWN - nested) or (used & set(TARGETS)):
+            raise Unsupported(f"nested shape {shape} uses {', '.join(sorted(map(str, used)))}")
+        if SH.path in params:
+            return self._property_conforms(params, self._path(params[SH.path][0]), v)
+        if SH.minCount in params or SH.maxCount in params:
+            raise Unsupported(f"cardinality on node shape {shape}")
+        parts = [
+            f"COALESCE({self._ok(p, a, v)}, false)"
+            for p in ORDERED_VALUE_CONSTRAINTS
+            for a in params.get(p, ())
+        ]
+        parts += [f"sameTerm({v}, {_term(value)})" for value in params.get(SH.hasValue, ())]
+        parts += [
+            self._conforms(prop, v) for prop in params.get(SH.property, ()) if self._active(prop)
+        ]
+        return "(" + (" && ".join(parts) or "true") + ")"
+
+    def _property_conforms(self, params: dict, path: str, v: str) -> str:
+        y = f"?v{next(self.names)}"
+        parts = []
+        value_checks = [
+            f"!COALESCE({self._ok(p, a, y)}, false)"
+            for p in ORDERED_VALUE_CONSTRAINTS
+            for a in params.get(p, ())
+        ]
+        if value_checks:
+            parts.append(f"NOT EXISTS {{ {v} {path} {y} FILTER ({' || '.join(value_checks)}) }}")
+        for minimum in params.get(SH.minCount, ()):
+            if _count(SH.minCount, minimum) > 1:
+                raise Unsupported(f"nested sh:minCount {minimum}")
+            if _count(SH.minCount, minimum) == 1:
+                parts.append(f"EXISTS {{ {v} {path} {y} }}")
+        for maximum in params.get(SH.maxCount, ()):
+            if _count(SH.maxCount, maximum) != 0:
+                raise Unsupported(f"nested sh:maxCount {maximum}")
+            parts.append(f"NOT EXISTS {{ {v} {path} {y} }}")
+        for value in params.get(SH.hasValue, ()):
+            parts.append(f"EXISTS {{ {v} {path} {_term(value)} }}")
+        return "(" + (" && ".join(parts) or "true") + ")"
+
+
+def _severity(shape: Node, params: dict) -> URIRef:
+    severity = params.get(SH.severity, [SH.Violation])[0]
+    if severity not in (SH.Violation, SH.Warning, SH.Info):
+        raise ShapesError(f"{shape}: sh:severity must be sh:Violation, sh:Warning or sh:Info")
+    return severity
+
+
+def _true(value: Node | None) -> bool:
+    return isinstance(value, Literal) and value.value is True
+
+
+def _count(parameter: URIRef, value: Node) -> int:
+    if not (isinstance(value, Literal) and value.datatype == XSD.integer) or value.ill_typed:
+        name = str(parameter).removeprefix(str(SH))
+        raise ShapesError(f"sh:{name} must be a literal with datatype xsd:integer, not {value}")
+    return int(value)
+
+
+def _focus_pattern(targets: list[str]) -> str:
+    union = " UNION ".join(f"{{ {t} }}" for t in sorted(set(targets)))
+    return f"{{ SELECT DISTINCT ?this WHERE {{ {union} }} }}"
+
+
+def _datatype_ok(datatype: Node, v: str) -> str:
+    if datatype == RDF.langString:
+        return f'(isLiteral({v}) && lang({v}) != "")'
+    typed = f"isLiteral({v}) && datatype({v}) = {_term(datatype)}"
+    if datatype in CASTABLE:
+        typed += f" && isLiteral(COALESCE({_term(datatype)}({v}), <urn:invalid>))"
+    return f"({typed})"
+
+
+def _pattern_ok(g: Graph, shape_pattern: Node, v: str) -> str:
+    flags = [g.value(s, SH.flags) for s in g.subjects(SH.pattern, shape_pattern)]
+    flag = str(flags[0]) if flags and flags[0] is not None else ""
+    regex = f"REGEX(STR(?x), {_string(str(shape_pattern))}, {_string(flag)})"
+    try:
+        list(pyoxigraph.Store().query(f'SELECT * WHERE {{ BIND ("" AS ?x) FILTER {regex} }}'))
+    except (SyntaxError, OSError, ValueError) as exc:
+        raise Unsupported(f"sh:pattern {str(shape_pattern)!r}: {exc}") from None
+    return f"(!isBlank({v}) && {regex.replace('?x', v)})"
+
+
+def _component(parameter: URIRef) -> URIRef:
+    return SH[f"{COMPONENT_NAMES[parameter]}ConstraintComponent"]
+
+
+def _term(term: Node) -> str:
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        text = _string(str(term))
+        if term.language:
+            return f"{text}@{term.language}"
+        return f"{text}^^<{term.datatype or XSD.string}>"
+    raise Unsupported(f"a blank node where a constant is needed: {term}")
+
+
+def _string(text: str) -> str:
+    escaped = (
+        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    )
+    return f'"{escaped}"'
+
+
+def _sort_key(node: Node) -> tuple[str, str]:
+    return (type(node).__name__, str(node))
+
+
+def with_prefixes(shapes: Graph, constraint: Node, query: str) -> str:
+    """A SHACL-SPARQL query with the PREFIX declarations its sh:prefixes name."""
+    declared = []
+    for prefixes in shapes.objects(constraint, SH.prefixes):
+        for declaration in shapes.objects(prefixes, SH.declare):
+            prefix = shapes.value(declaration, SH.prefix)
+            namespace = shapes.value(declaration, SH.namespace)
+            declared.append(f"PREFIX {prefix}: <{namespace}>")
+    return "\n".join([*declared, query])
+
+
+# Running
+
+
+def run(store: pyoxigraph.Store, shapes: Graph, checks: list[Check]) -> Graph:
+    """Run the checks on the store's default graph: a sh:ValidationReport graph."""
+    report = Graph()
+    top = BNode("report")
+    report.add((top, RDF.type, SH.ValidationReport))
+    names = count()
+    for check in checks:
+        for row in _rows(store, check):
+            node = BNode(f"r{next(names)}")
+            report.add((top, SH.result, node))
+            _add_result(report, shapes, check, row, node)
+    report.add((top, SH.conforms, Literal(not any(report.objects(None, SH.focusNode)))))
+    return report
+
+
+def _rows(store: pyoxigraph.Store, check: Check) -> list[dict[str, Node]]:
+    solutions = store.query(check.query)
+    variables = [v.value for v in solutions.variables]
+    rows = [
+        {name: to_rdflib(term) for name, term in zip(variables, solution, strict=True) if term}
+        for solution in solutions
+    ]
+    if check.focus is None:
+        return rows
+    focus = {to_rdflib(s["this"]) for s in store.query(check.focus)}
+    kept = []
+    for row in rows:
+        if "this" not in row:
+            raise Unsupported(f"{check.constraint} does not bind $this")
+        if row["this"] in focus and row not in kept:
+            kept.append(row)
+    return kept
+
+
+def _add_result(report: Graph, shapes: Graph, check: Check, row: dict, node: BNode) -> None:
+    add = report.add
+    add((node, RDF.type, SH.ValidationResult))
+    add((node, SH.sourceShape, check.shape))
+    add((node, SH.sourceConstraintComponent, check.component))
+    add((node, SH.resultSeverity, check.severity))
+    add((node, SH.focusNode, row["this"]))
+    value = row.get("value", row["this"] if check.constraint is not None else None)
+    if value is not None:
+        add((node, SH.value, value))
+    path = row.get("path", check.path)
+    if path is not None:
+        add((node, SH.resultPath, _copy(shapes, path, report)))
+    if check.constraint is not None:
+        add((node, SH.sourceConstraint, check.constraint))
+    for message in check.messages or _generic(check):
+        if check.constraint is not None:
+            message = Literal(_fill(str(message), row, value), lang=message.language)
+        add((node, SH.resultMessage, message))
+
+
+def _fill(message: str, row: dict[str, Node], value: Node | None) -> str:
+    """A SHACL-SPARQL message with {?var} and {$var} replaced by the row's values."""
+    values = {**row, "value": value} if value is not None else row
+    return re.sub(
+        r"\{[?$](\w+)\}",
+        lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0),
+        message,
+    )
+
+
+def _generic(check: Check) -> tuple[Literal, ...]:
+    name = str(check.component).removeprefix(str(SH)).removesuffix("ConstraintComponent")
+    return (Literal(f"{name} constraint of {check.shape} not met"),)
+
+
+def _copy(shapes: Graph, node: Node, into: Graph) -> Node:
+    """A path node with the triples that describe it, copied from the shapes graph."""
+    if isinstance(node, BNode):
+        for p, o in shapes.predicate_objects(node):
+            into.add((node, p, _copy(shapes, o, into)))
+    return node
+
+
+def to_store(graph: Graph) -> pyoxigraph.Store:
+    """A store holding an rdflib graph in its default graph.
+
+    Oxigraph keeps a valid typed literal in its canonical form ("2.0"^^xsd:decimal
+    as "2"), so results name such values canonically.
+    """
+    store = pyoxigraph.Store()
+    store.extend(
+        pyoxigraph.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in graph
+    )
+    return store
+
+
+class StoreView:
+    """The lookups a validation report makes in the data, answered by a store."""
+
+    def __init__(self, store: pyoxigraph.Store) -> None:
+        self.store = store
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def objects(self, subject: Node, predicate: Node) -> Iterator[Node]:
+        if isinstance(subject, Literal):
+            return
+        pattern = (to_oxigraph(subject), to_oxigraph(predicate), None)
+        for quad in self.store.quads_for_pattern(*pattern):
+            yield to_rdflib(quad.object)
+
+    def subjects(self, predicate: Node, obj: Node) -> Iterator[Node]:
+        for quad in self.store.quads_for_pattern(
+            None, to_oxigraph(predicate), to_oxigraph(obj), None
+        ):
+            yield to_rdflib(quad.subject)
