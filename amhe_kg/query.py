@@ -26,14 +26,16 @@ from amhe_kg.queryfile import (
 )
 from amhe_kg.results import FORMATS, Result, Term, write
 from amhe_kg.sources import load_sources
-from amhe_kg.store import Backend, EmbeddedStore, Endpoint, check_syntax
+from amhe_kg.store import Backend, Endpoint, QueryRunner, QueryTimeout, check_syntax
 
 DEFAULT_GRAPH = OUTPUT_DIR / "amhe.nt"
+DEFAULT_TIMEOUT = 30.0
 
 EXIT_CODES = """
 Exit codes: 0 success; 2 bad input (an unknown query, a missing or ill-typed
 parameter, a query that is not valid SPARQL, a graph that cannot be loaded, an
-endpoint that cannot be reached or rejects the query).
+endpoint that cannot be reached or rejects the query, a query stopped at the
+time limit).
 """
 
 
@@ -50,25 +52,28 @@ def resolve(query: str, queries_dir: Path = QUERIES_DIR) -> QueryFile:
     raise QueryError(f"unknown query {query!r}{hint} (`amhe-kg query --list` lists them)")
 
 
-def open_embedded(graph_file: Path | None = None) -> tuple[EmbeddedStore, str | None]:
-    """The embedded store and, when it had to be built from data/, a note saying so.
+def open_embedded(
+    graph_file: Path | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> tuple[QueryRunner, str | None]:
+    """The embedded store, answering within the time limit, and a note if it was built from data/.
 
     Without a graph file the store loads `output/amhe.nt`; if the graph has not
     been built, the same graph is made in memory from `data/` (without writing
     or validating anything).
     """
     if graph_file is not None:
-        return EmbeddedStore.from_file(graph_file), None
+        return QueryRunner(graph_file, timeout), None
     if DEFAULT_GRAPH.is_file():
-        return EmbeddedStore.from_file(DEFAULT_GRAPH), None
+        return QueryRunner(DEFAULT_GRAPH, timeout), None
     if DATA_DIR.is_dir():
         try:
             graph = build_graph(load_sources(DATA_DIR))
         except SourceError as error:
             raise QueryError(f"cannot build the graph from {DATA_DIR}/: {error}") from None
-        store = EmbeddedStore.from_graph(graph, f"a graph built in memory from {DATA_DIR}/")
+        data = graph.serialize(format="nt", encoding="utf-8")
+        runner = QueryRunner(data, timeout, f"a graph built in memory from {DATA_DIR}/")
         note = f"{DEFAULT_GRAPH} not found; querying a graph built in memory from {DATA_DIR}/"
-        return store, note
+        return runner, note
     raise QueryError(
         f"no graph to query: {DEFAULT_GRAPH} not found and no {DATA_DIR}/ folder to build it "
         "from (run `amhe-kg build`, or give --graph FILE or --endpoint URL)"
@@ -163,9 +168,9 @@ def fail(error: Exception) -> None:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=1),
-    default=60,
+    default=DEFAULT_TIMEOUT,
     show_default=True,
-    help="Seconds to wait for an endpoint.",
+    help="Seconds a query may run embedded, or an endpoint may take to answer.",
 )
 @click.option(
     "--queries",
@@ -201,12 +206,18 @@ def command(
             click.echo(text, nl=not text.endswith("\n"))
             return
         if endpoint:
-            backend: Backend = Endpoint(endpoint, timeout)
+            result = Endpoint(endpoint, timeout).run(text, chosen.form)
         else:
-            backend, note = open_embedded(graph_file)
+            runner, note = open_embedded(graph_file, timeout)
             if note:
                 click.echo(f"note: {note}", err=True)
-        result = backend.run(text, chosen.form)
-        click.echo(write(result, format_name), nl=False)
+            try:
+                result = runner.run(text, chosen.form)
+            finally:
+                runner.stop()
+        # color=True: click would otherwise strip ANSI escape sequences out of the values.
+        click.echo(write(result, format_name), nl=False, color=True)
+    except QueryTimeout as error:
+        fail(f"{error} (--timeout SECONDS allows longer)")
     except QueryError as error:
         fail(error)

@@ -199,8 +199,13 @@ def to_table(result: Result) -> str:
     return "\n".join(text.rstrip() for text in lines) + "\n"
 
 
+def one_line(text: object) -> str:
+    """Text on one printable line: white space runs made one space, control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in " ".join(str(text).split()))
+
+
 def _shorten(text: str) -> str:
-    text = " ".join(text.split())
+    text = one_line(text)
     if len(text) <= TABLE_CELL_WIDTH:
         return text
     return text[: TABLE_CELL_WIDTH - 1] + "…"

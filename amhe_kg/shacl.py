@@ -25,20 +25,22 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import count
+from typing import Any
 
 import pyoxigraph
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
 from amhe_kg.terms import to_oxigraph, to_rdflib
 
-# SHACL path property -> SPARQL path operator (postfix, or "^" in front)
+# SPARQL path operator -> SHACL path property
 PATH_OPERATORS = {
-    SH.zeroOrMorePath: "*",
-    SH.oneOrMorePath: "+",
-    SH.zeroOrOnePath: "?",
+    "^": SH.inversePath,
+    "*": SH.zeroOrMorePath,
+    "+": SH.oneOrMorePath,
+    "?": SH.zeroOrOnePath,
 }
 TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
 NODE_KINDS = {
@@ -153,19 +155,35 @@ class ShapesError(Exception):
 
 
 @dataclass(frozen=True)
-class Check:
-    """One constraint of one shape as a SPARQL query over all the shape's focus nodes.
+class Finding:
+    """One validation result: `path` as `path_expr` gives it, `messages` as the shape words them."""
 
-    The query selects ?this, and ?value and ?path where the result has them;
-    a SHACL-SPARQL check (`constraint` set) keeps only rows whose ?this is
-    a focus node, which `focus` selects.
+    severity: URIRef
+    shape: Node
+    component: URIRef
+    focus: Node
+    path: Any
+    value: Node | None
+    messages: tuple[str, ...]
+    constraint: Node | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """Constraints of one shape as one SPARQL query over all the shape's focus nodes.
+
+    The query selects ?this, and ?value and ?path where the result has them.
+    Each row is a result of each of the `components` whose variable is true in
+    it (or of every component named with no variable). A SHACL-SPARQL check
+    (`constraint` set) keeps only rows whose ?this is a focus node, which
+    `focus` selects.
     """
 
     shape: Node
-    component: URIRef
+    components: tuple[tuple[URIRef, str | None], ...]
     severity: URIRef
     messages: tuple[Literal, ...]
-    path: Node | None
+    path: Any
     query: str
     constraint: Node | None = None
     focus: str | None = None
@@ -238,28 +256,48 @@ class _Compiler:
         values = f"?this {path} ?value ." if path else "BIND (?this AS ?value)"
         checks = []
 
-        def check(parameter: URIRef, query: str) -> None:
-            checks.append(self._check(shape, params, parameter, path_node, query))
+        expr = path_expr(self.shapes, path_node) if path_node is not None else None
 
-        for parameter in ORDERED_VALUE_CONSTRAINTS:
-            for argument in params.get(parameter, ()):
-                ok = self._ok(parameter, argument, "?value")
-                check(
-                    parameter,
-                    f"SELECT DISTINCT ?this ?value WHERE {{ {focus} {values} "
-                    f"FILTER (!COALESCE({ok}, false)) }}",
-                )
-        for minimum in params.get(SH.minCount, ()):
-            check(
-                SH.minCount,
-                f"SELECT ?this WHERE {{ {focus} OPTIONAL {{ {values} }} }} "
-                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {_count(SH.minCount, minimum)})",
+        def check(query: str, *flags: tuple[URIRef, str | None]) -> None:
+            """A query whose rows break the constraints named by parameter and variable."""
+            components = tuple((_component(parameter), flag) for parameter, flag in flags)
+            checks.append(self._check(shape, params, components, expr, query))
+
+        # every value constraint in one query, a variable true for each one a row breaks
+        tests = [
+            (parameter, self._ok(parameter, argument, "?value"))
+            for parameter in ORDERED_VALUE_CONSTRAINTS
+            for argument in params.get(parameter, ())
+        ]
+        if tests:
+            flags = tuple((parameter, f"f{i}") for i, (parameter, _) in enumerate(tests))
+            binds = " ".join(
+                f"BIND (!COALESCE({ok}, false) AS ?f{i})" for i, (_, ok) in enumerate(tests)
             )
-        for maximum in params.get(SH.maxCount, ()):
+            any_broken = " || ".join(f"?{flag}" for _, flag in flags)
+            variables = " ".join(f"?{flag}" for _, flag in flags)
             check(
-                SH.maxCount,
-                f"SELECT ?this WHERE {{ {focus} {values} }} "
-                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {_count(SH.maxCount, maximum)})",
+                f"SELECT DISTINCT ?this ?value {variables} WHERE {{ {focus} {values} {binds} "
+                f"FILTER ({any_broken}) }}",
+                *flags,
+            )
+        # the cardinalities in one query
+        counts = [
+            (parameter, operator, _count(parameter, bound))
+            for parameter, operator in ((SH.minCount, "<"), (SH.maxCount, ">"))
+            for bound in params.get(parameter, ())
+        ]
+        if counts:
+            n = "COUNT(DISTINCT ?value)"
+            flags = tuple((parameter, f"c{i}") for i, (parameter, _, _) in enumerate(counts))
+            selected = " ".join(
+                f"(({n} {op} {bound}) AS ?c{i})" for i, (_, op, bound) in enumerate(counts)
+            )
+            having = " || ".join(f"{n} {op} {bound}" for _, op, bound in counts)
+            check(
+                f"SELECT ?this {selected} WHERE {{ {focus} OPTIONAL {{ {values} }} }} "
+                f"GROUP BY ?this HAVING ({having})",
+                *flags,
             )
         for value in params.get(SH.hasValue, ()):
             if path:
@@ -270,14 +308,14 @@ class _Compiler:
                     f"SELECT ?this ?value WHERE {{ {focus} {values} "
                     f"FILTER (!sameTerm(?this, {_term(value)})) }}"
                 )
-            check(SH.hasValue, query)
+            check(query, (SH.hasValue, None))
         for parameter in ORDERED_PAIRS:
             for other in params.get(parameter, ()):
                 if not path:
                     raise Unsupported(f"{parameter} on node shape {shape}")
-                check(parameter, self._pair(parameter, other, focus, values))
+                check(self._pair(parameter, other, focus, values), (parameter, None))
         if any(_true(closed) for closed in params.get(SH.closed, ())):
-            check(SH.closed, self._closed(shape, params, focus))
+            check(self._closed(shape, params, focus), (SH.closed, None))
         for constraint in params.get(SH.sparql, ()):
             if self._active(constraint):
                 checks.append(self._sparql(shape, params, constraint, path_node, focus))
@@ -292,12 +330,10 @@ class _Compiler:
             objects.sort(key=_sort_key)
         return params
 
-    def _check(
-        self, shape: Node, params: dict, parameter: URIRef, path: Node | None, query: str
-    ) -> Check:
+    def _check(self, shape: Node, params: dict, components: tuple, path: Any, query: str) -> Check:
         return Check(
             shape=shape,
-            component=_component(parameter),
+            components=components,
             severity=_severity(shape, params),
             messages=tuple(params.get(SH.message, ())),
             path=path,
@@ -356,7 +392,7 @@ class _Compiler:
         messages = (*g.objects(constraint, SH.message), *params.get(SH.message, ()))
         return Check(
             shape=shape,
-            component=SH.SPARQLConstraintComponent,
+            components=((SH.SPARQLConstraintComponent, None),),
             severity=_severity(shape, params),
             messages=tuple(dict.fromkeys(messages)),
             path=None,
@@ -369,22 +405,10 @@ class _Compiler:
 
     def _path(self, node: Node) -> str:
         """A SHACL path as a SPARQL property path."""
-        g = self.shapes
-        if isinstance(node, URIRef):
-            return _term(node)
-        if g.value(node, RDF.first) is not None:
-            return "(" + "/".join(self._path(step) for step in Collection(g, node)) + ")"
-        alternatives = g.value(node, SH.alternativePath)
-        if alternatives is not None:
-            return "(" + "|".join(self._path(step) for step in Collection(g, alternatives)) + ")"
-        inverse = g.value(node, SH.inversePath)
-        if inverse is not None:
-            return f"^{self._path(inverse)}"
-        for predicate, operator in PATH_OPERATORS.items():
-            operand = g.value(node, predicate)
-            if operand is not None:
-                return f"({self._path(operand)}){operator}"
-        raise Unsupported(f"not a SHACL path: {node}")
+        try:
+            return sparql_path(path_expr(self.shapes, node))
+        except ShapesError as exc:
+            raise Unsupported(str(exc)) from None
 
     # value nodes: SPARQL expressions true when a value node meets a constraint
 
@@ -553,19 +577,15 @@ def with_prefixes(shapes: Graph, constraint: Node, query: str) -> str:
 # Running
 
 
-def run(store: pyoxigraph.Store, shapes: Graph, checks: list[Check]) -> Graph:
-    """Run the checks on the store's default graph: a sh:ValidationReport graph."""
-    report = Graph()
-    top = BNode("report")
-    report.add((top, RDF.type, SH.ValidationReport))
-    names = count()
-    for check in checks:
-        for row in _rows(store, check):
-            node = BNode(f"r{next(names)}")
-            report.add((top, SH.result, node))
-            _add_result(report, shapes, check, row, node)
-    report.add((top, SH.conforms, Literal(not any(report.objects(None, SH.focusNode)))))
-    return report
+def run(store: pyoxigraph.Store, checks: list[Check]) -> list[Finding]:
+    """Run the checks on the store's default graph."""
+    return [
+        _finding(check, component, row)
+        for check in checks
+        for row in _rows(store, check)
+        for component, flag in check.components
+        if flag is None or row[flag].value is True
+    ]
 
 
 def _rows(store: pyoxigraph.Store, check: Check) -> list[dict[str, Node]]:
@@ -578,34 +598,30 @@ def _rows(store: pyoxigraph.Store, check: Check) -> list[dict[str, Node]]:
     if check.focus is None:
         return rows
     focus = {to_rdflib(s["this"]) for s in store.query(check.focus)}
-    kept = []
+    kept = {}
     for row in rows:
         if "this" not in row:
             raise Unsupported(f"{check.constraint} does not bind $this")
-        if row["this"] in focus and row not in kept:
-            kept.append(row)
-    return kept
+        if row["this"] in focus:
+            kept.setdefault(tuple(sorted(row.items())), row)
+    return list(kept.values())
 
 
-def _add_result(report: Graph, shapes: Graph, check: Check, row: dict, node: BNode) -> None:
-    add = report.add
-    add((node, RDF.type, SH.ValidationResult))
-    add((node, SH.sourceShape, check.shape))
-    add((node, SH.sourceConstraintComponent, check.component))
-    add((node, SH.resultSeverity, check.severity))
-    add((node, SH.focusNode, row["this"]))
+def _finding(check: Check, component: URIRef, row: dict[str, Node]) -> Finding:
     value = row.get("value", row["this"] if check.constraint is not None else None)
-    if value is not None:
-        add((node, SH.value, value))
-    path = row.get("path", check.path)
-    if path is not None:
-        add((node, SH.resultPath, _copy(shapes, path, report)))
+    messages = tuple(str(m) for m in check.messages) or _generic(check.shape, component)
     if check.constraint is not None:
-        add((node, SH.sourceConstraint, check.constraint))
-    for message in check.messages or _generic(check):
-        if check.constraint is not None:
-            message = Literal(_fill(str(message), row, value), lang=message.language)
-        add((node, SH.resultMessage, message))
+        messages = tuple(_fill(m, row, value) for m in messages)
+    return Finding(
+        severity=check.severity,
+        shape=check.shape,
+        component=component,
+        focus=row["this"],
+        path=row.get("path", check.path),
+        value=value,
+        messages=messages,
+        constraint=check.constraint,
+    )
 
 
 def _fill(message: str, row: dict[str, Node], value: Node | None) -> str:
@@ -618,17 +634,40 @@ def _fill(message: str, row: dict[str, Node], value: Node | None) -> str:
     )
 
 
-def _generic(check: Check) -> tuple[Literal, ...]:
-    name = str(check.component).removeprefix(str(SH)).removesuffix("ConstraintComponent")
-    return (Literal(f"{name} constraint of {check.shape} not met"),)
+def _generic(shape: Node, component: URIRef) -> tuple[str, ...]:
+    name = str(component).removeprefix(str(SH)).removesuffix("ConstraintComponent")
+    return (f"{name} constraint of {shape} not met",)
 
 
-def _copy(shapes: Graph, node: Node, into: Graph) -> Node:
-    """A path node with the triples that describe it, copied from the shapes graph."""
-    if isinstance(node, BNode):
-        for p, o in shapes.predicate_objects(node):
-            into.add((node, p, _copy(shapes, o, into)))
-    return node
+# Paths
+
+
+def path_expr(graph: Graph, path: Node) -> Any:
+    """A SHACL path as an IRI or (operator, operand): ("^", p), ("/", (p, q)), ("|", ...)."""
+    if isinstance(path, URIRef):
+        return path
+    if graph.value(path, RDF.first) is not None:
+        return ("/", tuple(path_expr(graph, step) for step in Collection(graph, path)))
+    alternatives = graph.value(path, SH.alternativePath)
+    if alternatives is not None:
+        return ("|", tuple(path_expr(graph, step) for step in Collection(graph, alternatives)))
+    for operator, predicate in PATH_OPERATORS.items():
+        operand = graph.value(path, predicate)
+        if operand is not None:
+            return (operator, path_expr(graph, operand))
+    raise ShapesError(f"not a SHACL path: {path}")
+
+
+def sparql_path(expr: Any) -> str:
+    """A path expression in SPARQL property path syntax."""
+    if isinstance(expr, URIRef):
+        return _term(expr)
+    operator, operand = expr
+    if operator in ("/", "|"):
+        return "(" + operator.join(sparql_path(step) for step in operand) + ")"
+    if operator == "^":
+        return f"^{sparql_path(operand)}"
+    return f"({sparql_path(operand)}){operator}"
 
 
 def to_store(graph: Graph) -> pyoxigraph.Store:
@@ -645,20 +684,35 @@ def to_store(graph: Graph) -> pyoxigraph.Store:
 
 
 class StoreView:
-    """The lookups a validation report makes in the data, answered by a store."""
+    """The lookups a validation report makes in the data, answered by a store.
+
+    After `INDEX_AFTER` lookups of one predicate, all its triples are read
+    once into a table, which answers the rest.
+    """
+
+    INDEX_AFTER = 1000
 
     def __init__(self, store: pyoxigraph.Store) -> None:
         self.store = store
+        self.lookups: dict[Node, int] = {}
+        self.tables: dict[Node, dict[Node, list[Node]]] = {}
 
     def __len__(self) -> int:
         return len(self.store)
 
     def objects(self, subject: Node, predicate: Node) -> Iterator[Node]:
         if isinstance(subject, Literal):
-            return
-        pattern = (to_oxigraph(subject), to_oxigraph(predicate), None)
-        for quad in self.store.quads_for_pattern(*pattern):
-            yield to_rdflib(quad.object)
+            return iter(())
+        table = self.tables.get(predicate)
+        if table is None:
+            self.lookups[predicate] = self.lookups.get(predicate, 0) + 1
+            if self.lookups[predicate] <= self.INDEX_AFTER:
+                pattern = (to_oxigraph(subject), to_oxigraph(predicate), None, None)
+                return (to_rdflib(q.object) for q in self.store.quads_for_pattern(*pattern))
+            table = self.tables[predicate] = {}
+            for quad in self.store.quads_for_pattern(None, to_oxigraph(predicate), None, None):
+                table.setdefault(to_rdflib(quad.subject), []).append(to_rdflib(quad.object))
+        return iter(table.get(subject, ()))
 
     def subjects(self, predicate: Node, obj: Node) -> Iterator[Node]:
         for quad in self.store.quads_for_pattern(

@@ -8,7 +8,10 @@ them.
 from __future__ import annotations
 
 import io
+import multiprocessing
+import resource
 import urllib.error
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
@@ -18,8 +21,15 @@ from rdflib import Graph
 from rdflib.query import Result as RdflibResult
 
 from amhe_kg import __version__
-from amhe_kg.queryfile import QueryError
-from amhe_kg.results import Result, Term, Triple
+from amhe_kg.queryfile import QueryError, query_form
+from amhe_kg.results import Result, Term, Triple, one_line
+
+# Answers larger than this are refused: a query that multiplies the graph out would otherwise
+# fill the memory long before its time limit.
+MAX_ROWS = 250_000
+# Seconds the query process may take to start and load the graph.
+LOAD_LIMIT = 120
+REMOTE_CONTEXT = "LoadDocumentCallback"
 
 
 class Backend(Protocol):
@@ -37,7 +47,7 @@ def check_syntax(query: str, where: str = "the query") -> None:
     try:
         pyoxigraph.Store().query(query)
     except SyntaxError as exc:
-        raise QueryError(f"{where} is not valid SPARQL 1.1: {exc}") from None
+        raise QueryError(f"{where} is not valid SPARQL 1.1: {one_line(exc)}") from None
 
 
 def _oxigraph_term(term) -> Term:
@@ -59,7 +69,10 @@ class EmbeddedStore:
 
     @classmethod
     def from_file(cls, path: Path) -> EmbeddedStore:
-        """A store loaded from an RDF file; its syntax is read from the file name's extension."""
+        """A store loaded from an RDF file; its syntax is read from the file name's extension.
+
+        Relative IRIs resolve against the file's own `file:` IRI, as the syntaxes specify.
+        """
         path = Path(path)
         if not path.is_file():
             raise QueryError(f"{path}: no such graph file")
@@ -68,16 +81,20 @@ class EmbeddedStore:
             raise QueryError(f"{path}: unknown RDF syntax (use .nt, .ttl, .nq, .trig or .jsonld)")
         store = pyoxigraph.Store()
         try:
-            store.load(path=path, format=rdf_format)
+            store.load(path=path, format=rdf_format, base_iri=path.resolve().as_uri())
         except (SyntaxError, ValueError, OSError) as exc:
-            raise QueryError(f"{path}: cannot load the graph: {exc}") from None
+            if REMOTE_CONTEXT in str(exc):
+                raise QueryError(
+                    f"{path}: cannot load the graph: it names a JSON-LD @context by IRI, and "
+                    "contexts are never fetched (write the context into the document)"
+                ) from None
+            raise QueryError(f"{path}: cannot load the graph: {one_line(exc)}") from None
         return cls(store, f"the embedded store loaded from {path}")
 
     @classmethod
-    def from_graph(cls, graph: Graph, description: str) -> EmbeddedStore:
-        """A store holding the triples of an rdflib graph."""
+    def from_ntriples(cls, data: bytes, description: str) -> EmbeddedStore:
+        """A store holding the triples of an N-Triples document."""
         store = pyoxigraph.Store()
-        data = graph.serialize(format="nt", encoding="utf-8")
         store.load(input=data, format=pyoxigraph.RdfFormat.N_TRIPLES)
         return cls(store, description)
 
@@ -94,18 +111,155 @@ class EmbeddedStore:
                         for name in variables
                         if solution[name] is not None
                     }
-                    for solution in answer
+                    for solution in _at_most(answer, MAX_ROWS, "rows")
                 ]
                 return Result.select(variables, rows)
             triples: list[Triple] = [
                 (_oxigraph_term(t.subject), _oxigraph_term(t.predicate), _oxigraph_term(t.object))
-                for t in answer
+                for t in _at_most(answer, MAX_ROWS, "triples")
             ]
             return Result.graph(form, triples)
         except SyntaxError as exc:
-            raise QueryError(f"not valid SPARQL 1.1: {exc}") from None
+            raise QueryError(f"not valid SPARQL 1.1: {one_line(exc)}") from None
         except (OSError, ValueError, RuntimeError) as exc:
-            raise QueryError(f"the query failed: {exc}") from None
+            raise QueryError(f"the query failed: {one_line(exc)}") from None
+
+
+def _at_most(answer, limit: int, noun: str):
+    """The items of an answer, raising QueryError past the limit."""
+    for count, item in enumerate(answer, 1):
+        if count > limit:
+            raise QueryError(
+                f"the answer has more than {limit:,} {noun}: narrow the query or add a LIMIT"
+            )
+        yield item
+
+
+def _serve_jobs(graph: str | bytes, handler: Callable, memory: int | None, conn) -> None:
+    """Load the graph (a file's path, or N-Triples), then answer each job with the handler."""
+    if memory:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    try:
+        if isinstance(graph, bytes):
+            store = EmbeddedStore.from_ntriples(graph, "a graph in memory")
+        else:
+            store = EmbeddedStore.from_file(Path(graph))
+    except QueryError as exc:
+        conn.send(("error", str(exc)))
+        return
+    conn.send(("ready", None))
+    while True:
+        job = conn.recv()
+        if job is None:
+            return
+        conn.send(handler(store.store, *job))
+
+
+class QueryTimeout(QueryError):
+    """A query ran longer than the time limit."""
+
+
+class QueryProcess:
+    """A process holding the graph in an Oxigraph store, killed and replaced when a job overruns.
+
+    `handler(store, *job)` runs in that process on the `pyoxigraph.Store` and returns what is
+    sent back; it must be a module-level function. The graph is a file, or N-Triples given as
+    bytes; `memory` caps the process's address space in bytes. Loading the graph there also
+    keeps a parser that crashes on a hostile file from taking the caller down.
+    """
+
+    def __init__(
+        self, graph: Path | str | bytes, handler: Callable, memory: int | None = None
+    ) -> None:
+        self.graph = graph if isinstance(graph, bytes) else str(graph)
+        self.handler = handler
+        self.memory = memory
+        self.context = multiprocessing.get_context("spawn")
+        self.process = None
+        self.conn = None
+
+    def _start(self) -> None:
+        parent, child = self.context.Pipe()
+        self.process = self.context.Process(
+            target=_serve_jobs, args=(self.graph, self.handler, self.memory, child), daemon=True
+        )
+        self.process.start()
+        child.close()
+        self.conn = parent
+        where = "the graph" if isinstance(self.graph, bytes) else self.graph
+        try:
+            if not parent.poll(LOAD_LIMIT):
+                self.stop()
+                raise QueryError(f"{where}: cannot load the graph within {LOAD_LIMIT} s")
+            status, value = parent.recv()
+        except (EOFError, OSError):
+            self.process.join(5)
+            code = self.process.exitcode
+            self.stop()
+            raise QueryError(
+                f"{where}: cannot load the graph: the RDF parser crashed (exit code {code}); "
+                "is the document nested too deeply?"
+            ) from None
+        if status != "ready":
+            self.stop()
+            raise QueryError(value)
+
+    def run(self, job: tuple, timeout: float):
+        """The handler's reply to a job; QueryTimeout if it takes longer than `timeout` seconds."""
+        if self.process is None or not self.process.is_alive():
+            self._start()
+        try:
+            self.conn.send(job)
+            if not self.conn.poll(timeout):
+                self.stop()
+                raise QueryTimeout(
+                    f"the query was stopped: it ran longer than the {timeout:g} s time limit"
+                )
+            return self.conn.recv()
+        except (EOFError, OSError):
+            code = self.process.exitcode if self.process is not None else None
+            self.stop()
+            memory = f"; it may need more than the {self.memory / 2**30:g} GiB a query may use"
+            raise QueryError(
+                f"the query stopped the query engine (exit code {code}"
+                f"{memory if self.memory else ''}); nothing was answered"
+            ) from None
+
+    def stop(self) -> None:
+        """Kill the process, if there is one."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.join(5)
+            self.process = None
+            self.conn = None
+
+
+def answer_query(store: pyoxigraph.Store, query: str, form: str | None) -> tuple[str, object]:
+    """("ok", the Result) or ("error", why): a job for QueryProcess, run in its process."""
+    try:
+        embedded = EmbeddedStore(store, "the embedded store")
+        return "ok", embedded.run(query, form or query_form(query) or "CONSTRUCT")
+    except QueryError as exc:
+        return "error", str(exc)
+
+
+class QueryRunner:
+    """The embedded store as a backend whose queries stop at a time limit, in a QueryProcess."""
+
+    def __init__(self, graph: Path | bytes, timeout: float, description: str | None = None) -> None:
+        self.worker = QueryProcess(graph, answer_query)
+        self.timeout = timeout
+        self.description = description or f"the embedded store loaded from {graph}"
+
+    def run(self, query: str, form: str | None = None) -> Result:
+        """The answer to a query, its form read from the text unless given."""
+        status, value = self.worker.run((query, form), self.timeout)
+        if status == "error":
+            raise QueryError(value)
+        return value
+
+    def stop(self) -> None:
+        self.worker.stop()
 
 
 def _from_rdflib_result(answer: RdflibResult, form: str) -> Result:

@@ -36,11 +36,15 @@ from amhe_kg.errors import SourceError
 from amhe_kg.namespaces import ID, PREFIXES, bind_prefixes
 from amhe_kg.options import data_option, ontology_option
 from amhe_kg.paths import OUTPUT_DIR, SHAPES_FILE
+from amhe_kg.results import one_line
 from amhe_kg.shacl import (
+    PATH_OPERATORS,
+    Finding,
     ShapesError,
     StoreView,
     Unsupported,
     compile_shapes,
+    path_expr,
     run,
     to_store,
     with_prefixes,
@@ -63,6 +67,7 @@ OXIGRAPH_FORMATS = {
     "nt": RdfFormat.N_TRIPLES,
 }
 ENGINES = ("oxigraph", "pyshacl")
+MAX_NESTING = 500  # RDF 1.2 triple terms in Turtle or N-Triples
 ENGINE_NAMES = {"oxigraph": "SHACL as SPARQL on Oxigraph", "pyshacl": "pySHACL"}
 HAS_SUBCLASSES = "ASK { ?class <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?super }"
 
@@ -124,13 +129,40 @@ def load_store(paths: list[Path] | tuple[Path, ...], rdf_format: str | None = No
             raise SourceError(path, None, None, f"not UTF-8 text ({exc.reason})") from None
         except OSError as exc:
             raise SourceError(path, None, None, f"cannot be read ({exc.strerror})") from None
+        _check_nesting(path, syntax, data)
         try:
             store.load(data, format=OXIGRAPH_FORMATS[syntax], base_iri=path.resolve().as_uri())
         except (SyntaxError, ValueError) as exc:
             raise SourceError(
-                path, None, None, f"not valid {FORMAT_NAMES[syntax]}: {_one_line(exc)}"
+                path, None, None, f"not valid {FORMAT_NAMES[syntax]}: {one_line(exc)}"
             ) from None
     return store
+
+
+def _check_nesting(path: Path, syntax: str, data: bytes) -> None:
+    """Refuse JSON or triple terms nested deeper than the parser's stack can follow."""
+    too_deep = False
+    if syntax == "json-ld":
+        try:
+            json.loads(data)
+        except RecursionError:
+            too_deep = True
+        except ValueError:
+            pass  # the RDF parser says what is wrong
+    elif b"<<" in data:
+        depth = deepest = 0
+        for match in re.finditer(rb"<<|>>", data):
+            depth += 1 if match.group() == b"<<" else -1
+            deepest = max(deepest, depth)
+        too_deep = deepest > MAX_NESTING
+    if too_deep:
+        raise SourceError(
+            path,
+            None,
+            None,
+            f"nested too deeply to parse safely (JSON over about 1,000 levels, or triple "
+            f"terms over {MAX_NESTING})",
+        )
 
 
 def read_rdf(paths: list[Path] | tuple[Path, ...], rdf_format: str | None = None) -> Graph:
@@ -177,7 +209,7 @@ def shapes_problems(shapes: Graph) -> list[str]:
         try:
             prepareQuery(with_prefixes(shapes, constraint, str(select)))
         except Exception as exc:  # pyparsing reports bad SPARQL with its own types
-            problems.append(f"{curie(constraint)}: SPARQL does not parse: {_one_line(exc)}")
+            problems.append(f"{curie(constraint)}: SPARQL does not parse: {one_line(exc)}")
     return sorted(problems)
 
 
@@ -229,20 +261,41 @@ def validate(
         store = data if isinstance(data, Store) else to_store(data)
         try:
             checks = compile_shapes(shapes, subclasses=bool(store.query(HAS_SUBCLASSES)))
-            results = run(store, shapes, checks)
+            findings = run(store, checks)
         except Unsupported as exc:
             note = f"validated with pySHACL: the Oxigraph engine does not run {exc}"
         else:
-            return Report.from_results(results, StoreView(store), shapes, inference, index, engine)
+            return Report.from_findings(
+                findings, StoreView(store), shapes, inference, index, engine
+            )
         data = to_graph(store)
     else:
         note = ""
     graph = data if isinstance(data, Graph) else to_graph(data)
-    report = Report.from_results(
-        _pyshacl(graph, shapes, inference, ontology), graph, shapes, inference, index, "pyshacl"
-    )
+    findings = _findings(_pyshacl(graph, shapes, inference, ontology))
+    report = Report.from_findings(findings, graph, shapes, inference, index, "pyshacl")
     report.note = note
     return report
+
+
+def _findings(results: Graph) -> list[Finding]:
+    """The results of a pySHACL report (not the sh:detail of a result)."""
+    findings = []
+    for node in results.objects(None, SH.result):
+        path = results.value(node, SH.resultPath)
+        findings.append(
+            Finding(
+                severity=results.value(node, SH.resultSeverity),
+                shape=results.value(node, SH.sourceShape),
+                component=results.value(node, SH.sourceConstraintComponent),
+                focus=results.value(node, SH.focusNode),
+                path=path_expr(results, path) if path is not None else None,
+                value=results.value(node, SH.value),
+                messages=tuple(str(m) for m in results.objects(node, SH.resultMessage)),
+                constraint=results.value(node, SH.sourceConstraint),
+            )
+        )
+    return findings
 
 
 def _pyshacl(data: Graph, shapes: Graph, inference: str, ontology: Graph | None) -> Graph:
@@ -265,11 +318,11 @@ def _pyshacl(data: Graph, shapes: Graph, inference: str, ontology: Graph | None)
             advanced=False,
         )
     except Exception as exc:  # pySHACL raises its own and third-party types for unusable shapes
-        raise ShapesError(_one_line(exc)) from None
+        raise ShapesError(one_line(exc)) from None
     finally:
         logging.disable(previous)
     if not isinstance(results, Graph):
-        raise ShapesError(_one_line(text))
+        raise ShapesError(one_line(text))
     return results
 
 
@@ -365,43 +418,49 @@ class Report:
         return self.lines(SH.Warning)
 
     @classmethod
-    def from_results(
+    def from_findings(
         cls,
-        results: Graph,
+        findings: list[Finding],
         data: Graph | StoreView,
         shapes: Graph,
         inference: str,
         index: RecordIndex,
         engine: str,
     ) -> Report:
+        described: dict[tuple, tuple] = {}
+
+        def describe(subjects: list[Node]) -> tuple:
+            # label, locations and records of the resources a result is about, found once
+            key = tuple(subjects)
+            if key not in described:
+                described[key] = (
+                    _label(data, subjects),
+                    tuple(sorted({loc for s in subjects for loc in _locations(data, s)})),
+                    tuple(dict.fromkeys(ref for s in subjects for ref in index.trace(data, s))),
+                )
+            return described[key]
+
         collected = []
-        for node in results.objects(None, SH.result):  # not the sh:detail of a result
-            focus = results.value(node, SH.focusNode)
-            path_node = results.value(node, SH.resultPath)
-            path_expr = _path_expr(results, path_node) if path_node is not None else None
-            shape = results.value(node, SH.sourceShape)
-            messages = sorted(str(m) for m in results.objects(node, SH.resultMessage))
-            subjects = _resources_of(data, focus, path_node, results)
+        for finding in findings:
+            label, locations, records = describe(_resources_of(data, finding.focus, finding.path))
             collected.append(
                 Result(
-                    severity=results.value(node, SH.resultSeverity),
-                    shape=shape,
-                    component=results.value(node, SH.sourceConstraintComponent),
-                    focus=focus,
-                    path=_path_text(path_expr) if path_expr is not None else None,
-                    path_expr=path_expr,
-                    value=results.value(node, SH.value),
-                    message=messages[0] if messages else "",
-                    constraint=results.value(node, SH.sourceConstraint),
-                    label=_label(data, subjects),
-                    locations=tuple(sorted({loc for s in subjects for loc in _locations(data, s)})),
-                    records=tuple(
-                        dict.fromkeys(ref for s in subjects for ref in index.trace(data, s))
-                    ),
+                    severity=finding.severity,
+                    shape=finding.shape,
+                    component=finding.component,
+                    focus=finding.focus,
+                    path=_path_text(finding.path) if finding.path is not None else None,
+                    path_expr=finding.path,
+                    value=finding.value,
+                    message=min(finding.messages, default=""),
+                    constraint=finding.constraint,
+                    label=label,
+                    locations=locations,
+                    records=records,
                 )
             )
         comments = {
-            str(shape): _one_line(comment)
+            str(shape): one_line(comment)
             for shape, comment in shapes.subject_objects(RDFS.comment)
             if isinstance(shape, URIRef)
         }
@@ -547,30 +606,6 @@ def _path_node(expr: Any, graph: Graph, name: str) -> Node:
 
 # Paths, labels, provenance
 
-# SPARQL path operator -> SHACL path property
-PATH_OPERATORS = {
-    "^": SH.inversePath,
-    "*": SH.zeroOrMorePath,
-    "+": SH.oneOrMorePath,
-    "?": SH.zeroOrOnePath,
-}
-
-
-def _path_expr(graph: Graph, path: Node) -> Any:
-    """A SHACL path as an IRI or (operator, operand): ("^", p), ("/", (p, q)), ("|", ...)."""
-    if isinstance(path, URIRef):
-        return path
-    if graph.value(path, RDF.first) is not None:
-        return ("/", tuple(_path_expr(graph, step) for step in Collection(graph, path)))
-    alternatives = graph.value(path, SH.alternativePath)
-    if alternatives is not None:
-        return ("|", tuple(_path_expr(graph, step) for step in Collection(graph, alternatives)))
-    for operator, predicate in PATH_OPERATORS.items():
-        operand = graph.value(path, predicate)
-        if operand is not None:
-            return (operator, _path_expr(graph, operand))
-    raise ShapesError(f"not a SHACL path: {path}")
-
 
 def _path_text(expr: Any) -> str:
     """A path in SPARQL syntax with CURIEs, such as ^amhe:solution or amhe:a/amhe:b."""
@@ -584,12 +619,11 @@ def _path_text(expr: Any) -> str:
     return f"({_path_text(operand)}){operator}"
 
 
-def _resources_of(data: Graph, focus: Node, path: Node | None, results: Graph) -> list[Node]:
+def _resources_of(data: Graph | StoreView, focus: Node, path: Any) -> list[Node]:
     """The resources a result is about: its focus node, or the resources sharing a value."""
-    if isinstance(focus, Literal) and path is not None:
-        inverse = results.value(path, SH.inversePath)
-        if inverse is not None:
-            return sorted(data.subjects(inverse, focus))
+    inverse = isinstance(path, tuple) and path[0] == "^" and isinstance(path[1], URIRef)
+    if isinstance(focus, Literal) and inverse:
+        return sorted(data.subjects(path[1], focus))
     return [focus]
 
 
@@ -640,10 +674,6 @@ def _term_text(node: Node) -> str:
             return str(node)
         return json.dumps(str(node), ensure_ascii=False)
     return curie(node)
-
-
-def _one_line(value: object) -> str:
-    return re.sub(r"\s+", " ", str(value)).strip()
 
 
 # From IRIs to curated records

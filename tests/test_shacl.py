@@ -104,7 +104,7 @@ def test_a_case_of_each_component(shapes, base):
     for case in CASES:
         for expected in case.expect:
             chosen.setdefault(expected[2], case)
-    used = {str(check.component).split("#")[1] for check in compile_shapes(shapes)}
+    used = {str(c).split("#")[1] for check in compile_shapes(shapes) for c, _ in check.components}
     assert {f"{name}ConstraintComponent" for name in chosen} == used
     for case in {case.name: case for case in chosen.values()}.values():
         assert same(case.graph(base), shapes).results
@@ -201,4 +201,4 @@ def test_rdfs_inference_needs_pyshacl(shapes, base):
 
 
 def test_the_shapes_file_compiles_without_fallback():
-    assert len(compile_shapes(load_shapes([ROOT / "shapes" / "amhe-shapes.ttl"]))) > 500
+    assert len(compile_shapes(load_shapes([ROOT / "shapes" / "amhe-shapes.ttl"]))) > 300
