@@ -14,7 +14,7 @@ and AMHE_STORE_AUTH (basic, the default, or digest).
 
 from __future__ import annotations
 
-import contextlib
+import http.client
 import json
 import os
 import sys
@@ -33,10 +33,21 @@ from amhe_kg.paths import OUTPUT_DIR
 
 DEFAULT_GRAPH = "https://w3id.org/amhe/id/graph"
 USER, PASSWORD, AUTH = "AMHE_STORE_USER", "AMHE_STORE_PASSWORD", "AMHE_STORE_AUTH"
+# Errors of a connection that was made and then broken, rather than never made.
+LOST = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, http.client.HTTPException)
 
 
 class PublishError(Exception):
     """The store could not be reached, or refused a request; the message says which."""
+
+
+class Refused(PublishError):
+    """The store answered a request with an HTTP error status."""
+
+    def __init__(self, message: str, code: int, challenge: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.challenge = challenge
 
 
 @dataclass
@@ -57,10 +68,10 @@ class Store:
         self.digest = None
         user, password = os.environ.get(USER), os.environ.get(PASSWORD)
         if user and password:
-            manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+            manager = urllib.request.HTTPPasswordMgrWithPriorAuth()
             for url in (self.gsp, self.query, self.update):
                 if url:
-                    manager.add_password(None, url, user, password)
+                    manager.add_password(None, url, user, password, is_authenticated=True)
             if os.environ.get(AUTH, "basic").lower() == "digest":
                 self.digest = urllib.request.HTTPDigestAuthHandler(manager)
                 handlers.append(self.digest)
@@ -68,41 +79,73 @@ class Store:
                 handlers.append(urllib.request.HTTPBasicAuthHandler(manager))
         self.opener = urllib.request.build_opener(*handlers)
 
-    def _authorise(self, request: urllib.request.Request) -> None:
-        """Answer a digest challenge before sending a body, which some stores cut off."""
-        probe = urllib.request.Request(request.full_url, method="HEAD")  # noqa: S310
-        try:
-            urllib.request.build_opener().open(probe, timeout=self.timeout).close()
-            return
-        except urllib.error.HTTPError as exc:
-            if exc.code != 401:
-                return
-            challenge = exc.headers.get("WWW-Authenticate", "")
-        except OSError:
-            return
-        scheme, _, parameters = challenge.partition(" ")
-        if scheme.lower() != "digest":
-            return
-        fields = urllib.request.parse_keqv_list(
-            filter(None, urllib.request.parse_http_list(parameters))
-        )
-        authorization = self.digest.get_authorization(request, fields)
-        if authorization:
-            request.add_unredirected_header("Authorization", f"Digest {authorization}")
+    def _probe(self, request: urllib.request.Request, what: str) -> None:
+        """Ask with HEAD whether the store accepts the request before its body is sent.
 
-    def _send(self, request: urllib.request.Request, what: str) -> bytes:
-        request.add_header("User-Agent", f"amhe-kg/{__version__}")
-        if self.digest is not None and request.data:
-            self._authorise(request)
+        A store that refuses a request may answer before reading the body and close
+        the connection, which would show only as a broken pipe. A digest challenge in
+        the answer is used to authorise the request itself.
+        """
+        head = urllib.request.Request(request.full_url, method="HEAD")  # noqa: S310
+        head.add_header("User-Agent", f"amhe-kg/{__version__}")
         try:
-            with self.opener.open(request, timeout=self.timeout) as response:
+            self._open(urllib.request.build_opener(), head, what)
+            return
+        except Refused as exc:
+            if exc.code not in (401, 403):
+                return
+            challenge = exc.challenge
+        scheme, _, parameters = challenge.partition(" ")
+        opener = self.opener
+        if self.digest is not None and scheme.lower() == "digest":
+            fields = urllib.request.parse_keqv_list(
+                filter(None, urllib.request.parse_http_list(parameters))
+            )
+            for sent in (head, request):
+                authorization = self.digest.get_authorization(sent, fields)
+                if authorization:
+                    sent.add_unredirected_header("Authorization", f"Digest {authorization}")
+            opener = urllib.request.build_opener()
+        try:
+            self._open(opener, head, what)
+        except Refused as exc:
+            if exc.code in (401, 403):
+                raise
+
+    def _open(
+        self, opener: urllib.request.OpenerDirector, request: urllib.request.Request, what: str
+    ) -> bytes:
+        """The body of the store's answer; PublishError (Refused for HTTP errors) if none."""
+        url = request.full_url.partition("?")[0]
+        try:
+            with opener.open(request, timeout=self.timeout) as response:
                 return response.read()
         except urllib.error.HTTPError as exc:
             detail = " ".join(exc.read(500).decode("utf-8", "replace").split())
-            raise PublishError(f"{what}: the store answered HTTP {exc.code} {detail}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise PublishError(f"{what}: cannot reach the store: {reason}") from None
+            status = f"HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail else "")
+            hint = ""
+            if exc.code in (401, 403):
+                hint = f" (check the credentials in {USER}, {PASSWORD} and {AUTH})"
+            raise Refused(
+                f"{what}: {url} answered {status}{hint}",
+                exc.code,
+                exc.headers.get("WWW-Authenticate", "") if exc.headers else "",
+            ) from None
+        except (OSError, http.client.HTTPException) as exc:
+            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+            if isinstance(reason, TimeoutError):
+                problem = f"{url} did not answer within {self.timeout:g} s (--timeout)"
+            elif isinstance(exc, urllib.error.URLError) and not isinstance(reason, LOST):
+                problem = f"cannot reach {url}: {reason}"
+            else:
+                problem = f"the connection to {url} was lost: {reason}"
+            raise PublishError(f"{what}: {problem}") from None
+
+    def _send(self, request: urllib.request.Request, what: str) -> bytes:
+        request.add_header("User-Agent", f"amhe-kg/{__version__}")
+        if request.data:
+            self._probe(request, what)
+        return self._open(self.opener, request, what)
 
     def put(self, graph: str, data: bytes) -> None:
         """Replace a named graph with N-Triples data (Graph Store Protocol PUT)."""
@@ -169,28 +212,39 @@ def check_graph_iri(graph: str) -> str:
 def publish(store: Store, graph: str, data: bytes, expected: int | None = None) -> int:
     """Replace the named graph with the data atomically; the triples counted in the store.
 
-    Raises PublishError if a request fails (the previous graph is left in place)
-    or if the store holds a different number of triples than the data.
+    Raises PublishError if a request fails (with an update endpoint, or a store that
+    applies a PUT in one transaction, the previous graph is left in place; the message
+    says what to do) or if the store holds a different number of triples than the data.
     """
     check_graph_iri(graph)
     expected = count_triples(data) if expected is None else expected
     if store.update is None:
-        store.put(graph, data)
+        try:
+            store.put(graph, data)
+        except PublishError as error:
+            raise PublishError(
+                f"{error}; a store that applies a PUT in one transaction (Oxigraph does) "
+                "keeps the previous graph, others (Virtuoso) may keep part of the upload: "
+                "publish again, with --update for such a store"
+            ) from None
     else:
         temporary = f"{graph}-upload-{uuid.uuid4().hex}"
         try:
             store.put(temporary, data)
             staged = store.count(temporary)
             if staged != expected:
-                raise PublishError(
-                    f"the store holds {staged} triples of the {expected} uploaded; "
-                    "the previous graph is left in place"
-                )
+                raise PublishError(f"the store holds {staged} triples of the {expected} uploaded")
             store.run_update(f"MOVE SILENT GRAPH <{temporary}> TO GRAPH <{graph}>")
-        except PublishError:
-            with contextlib.suppress(PublishError):
+        except PublishError as error:
+            advice = "the previous graph is left in place; publish again once the cause is fixed"
+            try:
                 store.run_update(f"DROP SILENT GRAPH <{temporary}>")
-            raise
+            except PublishError:
+                advice += (
+                    f" (the temporary graph <{temporary}> may remain in the store: "
+                    f"DROP SILENT GRAPH <{temporary}> removes it)"
+                )
+            raise PublishError(f"{error}; {advice}") from None
     found = store.count(graph)
     if found != expected:
         raise CountMismatch(f"the store holds {found} triples in <{graph}>, the build {expected}")
@@ -241,7 +295,7 @@ def command(
 
     Exit codes: 0 published and verified; 1 the store's triple count differs
     from the build's; 2 the graph could not be read, or the store could not be
-    reached or refused a request (the previous graph is left in place).
+    reached or refused a request (with --update the previous graph is left in place).
     """
     try:
         try:

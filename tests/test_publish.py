@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,55 +9,10 @@ from click.testing import CliRunner
 
 from amhe_kg import publish
 from amhe_kg.build import write
+from tests.stores import StoreUnderTest, free_port, oxigraph_store, running, virtuoso_store
 
 WEB = Path(__file__).parent / "web"
 GRAPH = "https://w3id.org/amhe/id/graph"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the store exited with code {process.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=2)  # noqa: S310
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer within {seconds} s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
-
-
-@dataclass
-class StoreUnderTest:
-    name: str
-    gsp: str
-    query: str
-    update: str
-    env: dict[str, str]
-    # Whether a failed Graph Store PUT leaves the graph as it was (Virtuoso's does not:
-    # it keeps the triples read before the error), so --update is needed for atomicity.
-    transactional_put: bool = True
-    extra: tuple[str, ...] = ()
-
-    def args(self, *more: str) -> list[str]:
-        return ["--store", self.gsp, "--endpoint", self.query, *self.extra, *more]
 
 
 @pytest.fixture(scope="module")
@@ -76,97 +24,14 @@ def graph_file(built, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def oxigraph(tmp_path_factory):
-    if shutil.which("oxigraph") is None:
-        pytest.skip("the oxigraph server is not installed (pip install oxigraph)")
-    port = free_port()
-    location = tmp_path_factory.mktemp("oxigraph")
-    process = subprocess.Popen(
-        ["oxigraph", "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{base}/query?query=ASK%7B%7D", process)
-        yield StoreUnderTest("oxigraph", f"{base}/store", f"{base}/query", f"{base}/update", {})
-    finally:
-        stop(process)
-
-
-VIRTUOSO_INI = """[Database]
-DatabaseFile = {dir}/virtuoso.db
-ErrorLogFile = {dir}/virtuoso.log
-LockFile = {dir}/virtuoso.lck
-TransactionFile = {dir}/virtuoso.trx
-xa_persistent_file = {dir}/virtuoso.pxa
-ErrorLogLevel = 7
-FileExtend = 200
-MaxCheckpointRemap = 2000
-Striping = 0
-TempStorage = TempDatabase
-
-[TempDatabase]
-DatabaseFile = {dir}/virtuoso-temp.db
-TransactionFile = {dir}/virtuoso-temp.trx
-MaxCheckpointRemap = 2000
-Striping = 0
-
-[Parameters]
-ServerPort = 127.0.0.1:{sql_port}
-DisableUnixSocket = 1
-NumberOfBuffers = 10000
-MaxDirtyBuffers = 6000
-ThreadsPerQuery = 2
-DirsAllowed = {dir}
-VADInstallDir = /usr/share/virtuoso-opensource-7/vad/
-CaseMode = 2
-
-[HTTPServer]
-ServerPort = 127.0.0.1:{http_port}
-ServerRoot = /var/lib/virtuoso-opensource-7/vsp
-ServerThreads = 4
-MaxClientConnections = 4
-EnabledDavVSP = 0
-DavRoot = DAV
-
-[Client]
-SQL_PREFETCH_ROWS = 100
-
-[SPARQL]
-ResultSetMaxRows = 100000
-MaxQueryExecutionTime = 60
-DefaultGraph = http://localhost:8890/dataspace
-"""
+    with running(oxigraph_store(tmp_path_factory.mktemp("oxigraph"))) as store:
+        yield store
 
 
 @pytest.fixture(scope="module")
 def virtuoso(tmp_path_factory):
-    binary = shutil.which("virtuoso-t")
-    if binary is None:
-        pytest.skip("Virtuoso is not installed (apt-get install virtuoso-opensource)")
-    folder = tmp_path_factory.mktemp("virtuoso")
-    http_port, sql_port = free_port(), free_port()
-    ini = folder / "virtuoso.ini"
-    ini.write_text(VIRTUOSO_INI.format(dir=folder, http_port=http_port, sql_port=sql_port))
-    process = subprocess.Popen(
-        [binary, "+foreground", "+configfile", str(ini)],
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{http_port}"
-    try:
-        wait_for(f"{base}/sparql?query=ASK%7B%7D", process, 120)
-        yield StoreUnderTest(
-            "virtuoso",
-            f"{base}/sparql-graph-crud-auth",
-            f"{base}/sparql",
-            f"{base}/sparql-auth",
-            {"AMHE_STORE_USER": "dba", "AMHE_STORE_PASSWORD": "dba", "AMHE_STORE_AUTH": "digest"},
-            transactional_put=False,
-        )
-    finally:
-        stop(process)
+    with running(virtuoso_store(tmp_path_factory.mktemp("virtuoso"))) as store:
+        yield store
 
 
 @pytest.fixture(params=["oxigraph", "virtuoso"])
@@ -216,7 +81,8 @@ def test_a_failed_upload_leaves_the_previous_graph(store, graph_file, graph, mon
     nowhere = f"http://127.0.0.1:{free_port()}/store"
     args = ["--store", nowhere, "--endpoint", store.query, "--file", str(graph_file)]
     unreachable = CliRunner().invoke(publish.command, args, env=store.env)
-    assert unreachable.exit_code == 2 and "error:" in unreachable.output
+    assert unreachable.exit_code == 2
+    assert f"error: uploading to <{GRAPH}>: cannot reach {nowhere}: " in unreachable.output
     assert client(store, monkeypatch).count(GRAPH) == len(graph)
 
 

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 import pyoxigraph
 import pytest
-from rdflib.namespace import RDF
+from rdflib.namespace import DCTERMS, RDF
 
 from amhe_kg.query import resolve, run
 from amhe_kg.queryfile import (
@@ -404,6 +404,31 @@ def test_provisions_mentioning(embedded):
     # interests quote, "the person’s age or appearance" (line 120).
     found = rows(embedded, "provisions-mentioning", {"word": "age"}, ["act", "number"])
     assert set(found) == {("Mental Capacity Act 2005", "4")}
+
+
+@pytest.mark.parametrize(
+    "word", ["age", "Sex", "religion or belief", "person's", "health-related", "disab", "ligion"]
+)
+def test_provisions_mentioning_matches_where_a_word_starts(embedded, graph, word):
+    # The query matches at the start of a word without building a pattern from the word;
+    # it must find exactly the texts that the pattern (^|\W)word, in any case, finds.
+    start = re.compile(r"(^|\W)" + re.escape(word), re.IGNORECASE)
+    properties = {DCTERMS.title: "title", AMHE.quote: "quote", DCTERMS.description: "summary"}
+    expected = {
+        (str(provision), kind)
+        for provision in graph.subjects(RDF.type, AMHE.LegislativeProvision)
+        for prop, kind in properties.items()
+        for text in graph.objects(provision, prop)
+        if start.search(text)
+    }
+    result = answer(embedded, "provisions-mentioning", {"word": word})
+    found = {(row["provision"].value, row["matched_in"].value) for row in result.rows}
+    assert found == expected
+    if word == "ligion":
+        # Only inside "religion", never at the start of a word.
+        assert found == set()
+    else:
+        assert found
 
 
 def test_key_figures(embedded):
