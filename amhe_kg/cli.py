@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
 import click
 
-from amhe_kg import (
-    __version__,
-    charts,
-    docs,
-    links,
-    publish,
-    query,
-    reason,
-    serve,
-    site,
-    validate,
-)
+from amhe_kg import __version__
 from amhe_kg.build import make, write
 from amhe_kg.errors import SourceError
 from amhe_kg.options import data_option, ontology_option, out_option
@@ -41,13 +31,41 @@ shapes_option = click.option(
 )
 
 
+# command name -> the module whose `command` it is, imported only when the command runs
+COMMANDS = {
+    "charts": "amhe_kg.charts",
+    "docs": "amhe_kg.docs",
+    "links": "amhe_kg.links",
+    "publish": "amhe_kg.publish",
+    "query": "amhe_kg.query",
+    "reason": "amhe_kg.reason",
+    "serve": "amhe_kg.serve",
+    "site": "amhe_kg.site",
+    "validate": "amhe_kg.validate",
+}
+
+
+class Commands(click.Group):
+    """The command group: `build` and `stats` here, the others from their modules."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *COMMANDS])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS:
+            return importlib.import_module(COMMANDS[name]).command
+        return super().get_command(ctx, name)
+
+
 def fail(error: Exception) -> None:
     """Report an input error on stderr and exit with code 2."""
     click.echo(f"error: {error}", err=True)
     sys.exit(2)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
+@click.group(
+    cls=Commands, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES
+)
 @click.version_option(__version__, prog_name="amhe-kg")
 def main() -> None:
     """Build and publish the Advancing Mental Health Equality knowledge graph."""
@@ -107,14 +125,3 @@ def _print_counts(title: str, rows: list[tuple[str, int]]) -> None:
     width = max((len(name) for name, _ in rows), default=0)
     for name, count in rows:
         click.echo(f"  {name:<{width}}  {count:>5}")
-
-
-main.add_command(links.command)
-main.add_command(query.command)
-main.add_command(reason.command)
-main.add_command(docs.command)
-main.add_command(charts.command)
-main.add_command(validate.command)
-main.add_command(serve.command)
-main.add_command(site.command)
-main.add_command(publish.command)
