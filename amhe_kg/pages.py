@@ -468,10 +468,11 @@ class Pages:
         return self.layout("SPARQL endpoint", body, current)
 
     def not_found(self, path: str) -> str:
-        """A page for an address the dataset does not have."""
+        """A page for an address the dataset does not have (a long address is shortened)."""
+        shown = path if len(path) <= 200 else path[:200] + "…"
         body = (
             "<h1>Not found</h1>\n"
-            f"<p>The dataset has no resource at <code>{escape(path)}</code>.</p>\n"
+            f"<p>The dataset has no resource at <code>{escape(shown)}</code>.</p>\n"
             f'<p>Start from the <a href="{escape(self.linker.url("", "x"))}">home page</a>, '
             f"which lists every class, or search the labels in the "
             f'<a href="{escape(self.linker.url("queries", "x"))}#q-search-labels">'

@@ -4,17 +4,29 @@ Instance IRIs (`/id/...`) answer 303 See Other to a representation chosen by
 the Accept header (`.html`, `.ttl`, `.jsonld`, `.nt`, `.rdf`); the ontology (a
 hash namespace: its terms are `/ontology#Term`) and the dataset description
 (`/.well-known/void`) answer directly with `Vary: Accept` and
-`Content-Location`. SPARQL queries run on the embedded Oxigraph store in a
-worker process, which is stopped and replaced when a query exceeds the time
-limit.
+`Content-Location`. Pages and serialisations are made once and kept in memory
+(at most one copy per resource and format).
+
+SPARQL queries run on the embedded Oxigraph store in a pool of worker
+processes (`--query-workers`, each holding the graph). Queries wait first come,
+first served for a free worker, and the time limit starts when a worker takes
+the query; a worker that runs over it, or crashes, is replaced.
+
+Limits: an address (path and query string) over 16 KiB gets 414; request
+headers over 32 KiB, 431; a POST body over 1 MiB, or a query over 100,000
+characters, 413; brackets nested over 200 deep, 400; an answer over 50,000
+rows (or triples) or 16 MiB, 422 with the reason; a query over the time limit,
+503; more than 1,000 queries waiting, 503 with Retry-After. Each worker may use
+4 GiB of address space; a query needing more stops its worker and gets 400.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
-import multiprocessing
+import os
 import re
 import sys
 import threading
@@ -25,14 +37,14 @@ from urllib.parse import parse_qs
 
 import anyio
 import click
+import h11
 import pyoxigraph
 from rdflib import Graph, URIRef
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from amhe_kg import charts, dataset
 from amhe_kg.docs import DIAGRAMS
@@ -43,21 +55,26 @@ from amhe_kg.options import out_option
 from amhe_kg.pages import GALLERY_JS, RDF_FORMATS, STYLE, Linker, Pages, class_path, resource_graph
 from amhe_kg.paths import OUTPUT_DIR
 from amhe_kg.queryfile import QUERIES_DIR, QueryError, QueryFile, find_queries, query_form
-from amhe_kg.results import Result, to_csv, to_json, to_tsv
-from amhe_kg.store import EmbeddedStore
+from amhe_kg.results import Result, Term, to_csv, to_json, to_tsv
+from amhe_kg.store import QueryProcess, QueryTimeout
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 HTML = "text/html"
+JSON_RESULTS = "application/sparql-results+json"
 RESULT_TYPES = {
-    "application/sparql-results+json": to_json,
+    JSON_RESULTS: to_json,
     "application/json": to_json,
     "application/sparql-results+xml": None,
     "application/xml": None,
     "text/csv": to_csv,
     "text/tab-separated-values": to_tsv,
+}
+RESULT_MEDIA = {
+    "application/json": JSON_RESULTS,
+    "application/xml": "application/sparql-results+xml",
 }
 GRAPH_TYPES = {
     "text/turtle": "ttl",
@@ -69,7 +86,26 @@ GRAPH_TYPES = {
 UPDATE_WORDS = re.compile(
     r"\b(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD)\b", re.IGNORECASE
 )
+CORS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+    (b"access-control-allow-headers", b"Accept, Content-Type"),
+]
+BRACKETS = re.compile(r"[(){}\[\]]")
+MAX_URL = 16 * 1024
+MAX_HEADERS = 32 * 1024
+MAX_BODY = 2**20
 MAX_QUERY = 100_000
+MAX_NESTING = 200
+MAX_ROWS = 50_000
+MAX_RESULT_BYTES = 16 * 2**20
+MAX_WAITING = 1_000
+WORKER_MEMORY = 4 * 2**30
+TOO_LARGE = (
+    f"The answer is larger than this endpoint returns (at most {MAX_ROWS:,} rows or triples, "
+    f"{MAX_RESULT_BYTES // 2**20} MiB): add a LIMIT, or download the whole graph from the "
+    "home page.\n"
+)
 
 
 def csp_for(page: str) -> str:
@@ -97,22 +133,27 @@ def serialise(graph: Graph, ext: str) -> bytes:
 
 
 def negotiate(accept: str | None, offers: list[str]) -> str | None:
-    """The offered media type the Accept header prefers (ties go to the first offered)."""
+    """The offered media type the Accept header prefers (ties go to the first offered).
+
+    A q-value that is not a number counts as 0 and one outside 0 to 1 is clamped; the
+    first range naming a type counts.
+    """
     if not accept or not accept.strip():
         return offers[0]
-    ranges = []
+    ranges: dict[str, float] = {}
     for item in accept.split(","):
-        parts = [p.strip() for p in item.split(";")]
-        kind = parts[0].lower()
+        kind, *params = item.split(";")
         q = 1.0
-        for param in parts[1:]:
+        for param in params:
             name, _, value = param.partition("=")
             if name.strip() == "q":
                 try:
-                    q = float(value)
+                    q = min(max(float(value), 0.0), 1.0)
                 except ValueError:
                     q = 0.0
-        ranges.append((kind, q))
+                if q != q:  # NaN
+                    q = 0.0
+        ranges.setdefault(kind.strip().lower(), q)
     best, best_q = None, 0.0
     for offer in offers:
         q = _quality(offer, ranges)
@@ -121,13 +162,23 @@ def negotiate(accept: str | None, offers: list[str]) -> str | None:
     return best
 
 
-def _quality(offer: str, ranges: list[tuple[str, float]]) -> float:
-    main = offer.split("/")[0]
-    for pattern in (offer, f"{main}/*", "*/*"):
-        for kind, q in ranges:
-            if kind == pattern:
-                return q
+def _quality(offer: str, ranges: dict[str, float]) -> float:
+    for pattern in (offer, offer.split("/")[0] + "/*", "*/*"):
+        if pattern in ranges:
+            return ranges[pattern]
     return 0.0
+
+
+def nesting(text: str) -> int:
+    """How deep the brackets of a text nest (strings and IRIs included: an upper bound)."""
+    depth = deepest = 0
+    for char in BRACKETS.findall(text):
+        if char in "({[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")}]":
+            depth -= 1
+    return deepest
 
 
 def sparql_xml(result: Result) -> str:
@@ -159,89 +210,186 @@ def sparql_xml(result: Result) -> str:
     return '<?xml version="1.0"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _worker(graph_file: str, conn) -> None:
-    store = EmbeddedStore.from_file(Path(graph_file))
-    conn.send(("ready", None))
-    while True:
-        text = conn.recv()
-        if text is None:
-            return
-        try:
-            conn.send(("ok", store.run(text, query_form(text) or "CONSTRUCT")))
-        except QueryError as exc:
-            conn.send(("error", str(exc)))
+class TooLarge(Exception):
+    """An answer over the result-size limits."""
 
 
-class QueryTimeout(Exception):
-    """A query ran longer than the time limit."""
+def _term(term) -> Term:
+    if isinstance(term, pyoxigraph.NamedNode):
+        return Term.uri(term.value)
+    if isinstance(term, pyoxigraph.BlankNode):
+        return Term.bnode(term.value)
+    if isinstance(term, pyoxigraph.Literal):
+        return Term.literal(term.value, term.datatype.value, term.language)
+    raise ValueError(f"unsupported RDF term in the answer: {term!r}")
+
+
+def _collect(answer, form: str) -> Result:
+    """The answer as a Result, stopped as soon as it passes MAX_ROWS or MAX_RESULT_BYTES."""
+    if isinstance(answer, pyoxigraph.QueryBoolean):
+        return Result.ask(bool(answer))
+    items: list = []
+    size = 0
+    if isinstance(answer, pyoxigraph.QuerySolutions):
+        names = [v.value for v in answer.variables]
+        for solution in answer:
+            row = {n: _term(solution[n]) for n in names if solution[n] is not None}
+            items.append(row)
+            size += sum(len(t.value) for t in row.values())
+            if len(items) > MAX_ROWS or size > MAX_RESULT_BYTES:
+                raise TooLarge(TOO_LARGE)
+        return Result.select(names, items)
+    for t in answer:
+        items.append((_term(t.subject), _term(t.predicate), _term(t.object)))
+        size += len(t.subject.value) + len(t.predicate.value) + len(t.object.value)
+        if len(items) > MAX_ROWS or size > MAX_RESULT_BYTES:
+            raise TooLarge(TOO_LARGE)
+    return Result.graph(form, items)
+
+
+def answer(store: pyoxigraph.Store, text: str, media: str) -> tuple[str, str, bytes | str]:
+    """Run a query and write its answer: ("ok", media type, body) or (kind, "", message).
+
+    kind is "syntax" (not SPARQL 1.1), "error" (the engine failed) or "too-large".
+    """
+    try:
+        found = store.query(text, use_default_graph_as_union=True)
+        result = _collect(found, query_form(text) or "CONSTRUCT")
+    except SyntaxError as exc:
+        return "syntax", "", f"Not valid SPARQL 1.1: {exc}\n"
+    except (TooLarge, MemoryError):
+        return "too-large", "", TOO_LARGE
+    except (OSError, ValueError, RuntimeError) as exc:
+        return "error", "", f"The query failed: {exc}\n"
+    if result.is_graph:
+        ext = GRAPH_TYPES.get(media, "ttl")
+        media, body = RDF_FORMATS[ext][0], serialise(result.to_graph(), ext)
+    else:
+        writer = RESULT_TYPES.get(media, to_json)
+        body = (sparql_xml(result) if writer is None else writer(result)).encode()
+        media = RESULT_MEDIA.get(media, media if media in RESULT_TYPES else JSON_RESULTS)
+    if len(body) > MAX_RESULT_BYTES:
+        return "too-large", "", TOO_LARGE
+    return "ok", media, body
+
+
+class Busy(Exception):
+    """More queries are waiting than the queue holds."""
 
 
 class QueryRunner:
-    """Runs queries in a worker process that is killed and replaced when one runs too long."""
+    """A pool of query processes, each holding the graph; queries queue first come, first
+    served for a free one, and the time limit starts when a process takes the query."""
 
-    def __init__(self, graph_file: Path, timeout: float) -> None:
-        self.graph_file = str(graph_file)
+    def __init__(
+        self, graph_file: Path, timeout: float, workers: int = 2, memory: int = WORKER_MEMORY
+    ) -> None:
         self.timeout = timeout
+        self.idle = [QueryProcess(graph_file, answer, memory) for _ in range(workers)]
+        self.all = list(self.idle)
         self.lock = threading.Lock()
-        self.context = multiprocessing.get_context("spawn")
-        self.process = None
-        self.conn = None
+        self.limiter = anyio.CapacityLimiter(workers)
+        self.pending = 0
 
-    def _start(self) -> None:
-        parent, child = self.context.Pipe()
-        self.process = self.context.Process(
-            target=_worker, args=(self.graph_file, child), daemon=True
-        )
-        self.process.start()
-        child.close()
-        self.conn = parent
-        if not parent.poll(120) or parent.recv()[0] != "ready":
-            self.stop()
-            raise QueryError("the query worker did not start")
+    async def run(self, text: str, media: str) -> tuple[str, str, bytes | str]:
+        """The worker's answer; raises Busy when MAX_WAITING queries are already waiting."""
+        if self.pending >= len(self.all) + MAX_WAITING:
+            raise Busy
+        self.pending += 1
+        try:
+            return await anyio.to_thread.run_sync(self._run, text, media, limiter=self.limiter)
+        finally:
+            self.pending -= 1
 
-    def run(self, text: str) -> Result:
+    def _run(self, text: str, media: str) -> tuple[str, str, bytes | str]:
         with self.lock:
-            if self.process is None or not self.process.is_alive():
-                self._start()
-            try:
-                self.conn.send(text)
-                if not self.conn.poll(self.timeout):
-                    self.stop()
-                    raise QueryTimeout(
-                        f"the query was stopped: it ran longer than the {self.timeout:g} s "
-                        "time limit"
-                    )
-                status, value = self.conn.recv()
-            except (EOFError, OSError):
-                self.stop()
-                raise QueryError("the query worker stopped; try again") from None
-        if status == "error":
-            raise QueryError(value)
-        return value
+            worker = self.idle.pop()
+        try:
+            return worker.run((text, media), self.timeout)
+        finally:
+            with self.lock:
+                self.idle.append(worker)
+
+    def start(self) -> None:
+        """Start every worker, in parallel, and wait until each has loaded the graph."""
+        for worker in self.all:
+            worker.launch()
+        for worker in self.all:
+            worker.wait_ready()
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.join(5)
-            self.process = None
-            self.conn = None
+        for worker in self.all:
+            worker.stop()
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    """nosniff everywhere, a Content-Security-Policy on HTML, CORS on the SPARQL endpoint."""
+class SecurityHeaders:
+    """Headers on every response: nosniff; a Content-Security-Policy (each HTML page its own,
+    `default-src 'none'` on anything else); CORS on the SPARQL endpoint; 414 for long
+    addresses and 431 for long headers."""
 
-    async def dispatch(self, request: Request, call_next):
-        response = await call_next(request)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        html_page = response.headers.get("content-type", "").startswith("text/html")
-        if html_page and "content-security-policy" not in response.headers:
-            response.headers["Content-Security-Policy"] = CSP
-            response.headers["Referrer-Policy"] = "no-referrer"
-        if request.url.path == "/sparql":
-            response.headers["Access-Control-Allow-Origin"] = "*"
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
-        return response
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("raw_path") or scope["path"].encode()
+        refusal = None
+        if len(path) + len(scope.get("query_string", b"")) > MAX_URL:
+            refusal = PlainTextResponse(
+                f"The address is longer than {MAX_URL:,} bytes; POST a long SPARQL query.\n", 414
+            )
+        elif sum(len(k) + len(v) for k, v in scope["headers"]) > MAX_HEADERS:
+            refusal = PlainTextResponse(
+                f"The request headers are longer than {MAX_HEADERS:,} bytes.\n", 431
+            )
+        await (refusal or self.app)(scope, receive, self._send(scope, send))
+
+    @staticmethod
+    def _send(scope, send):
+        sparql = scope["path"] == "/sparql"
+
+        async def with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k for k, _ in headers}
+                media = next((v for k, v in headers if k == b"content-type"), b"")
+                headers.append((b"x-content-type-options", b"nosniff"))
+                if media.startswith(b"text/html"):
+                    headers.append((b"referrer-policy", b"no-referrer"))
+                if b"content-security-policy" not in names:
+                    headers.append((b"content-security-policy", _policy(media)))
+                if sparql:
+                    headers.extend(CORS)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return with_headers
+
+
+def _policy(media: bytes) -> bytes:
+    if media.startswith(b"text/html"):
+        return CSP.encode()
+    if media.startswith(b"image/svg+xml"):
+        return b"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    return b"default-src 'none'; frame-ancestors 'none'"
+
+
+class Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, with nosniff on the 400 it sends for unreadable requests."""
+
+    def send_400_response(self, msg: str) -> None:
+        headers = [
+            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"connection", b"close"),
+        ]
+        response = h11.Response(status_code=400, headers=headers, reason=b"Bad Request")
+        self.transport.write(self.conn.send(response))
+        self.transport.write(self.conn.send(h11.Data(data=msg.encode("ascii"))))
+        self.transport.write(self.conn.send(h11.EndOfMessage()))
+        self.transport.close()
 
 
 @dataclass
@@ -293,8 +441,11 @@ def gallery_queries(queries_dir: Path = QUERIES_DIR) -> list[tuple[QueryFile, st
 
 
 def create_app(
-    out_dir: Path = OUTPUT_DIR, queries_dir: Path = QUERIES_DIR, timeout: float = 10.0
-) -> Starlette:
+    out_dir: Path = OUTPUT_DIR,
+    queries_dir: Path = QUERIES_DIR,
+    timeout: float = 10.0,
+    query_workers: int = 2,
+):
     """The ASGI application serving the build in out_dir."""
     published = Published.load(out_dir, queries_dir)
     pages = Pages(
@@ -306,15 +457,25 @@ def create_app(
         charts=True,
         triples=len(published.graph),
     )
-    runner = QueryRunner(Path(out_dir) / "amhe.nt", timeout)
+    runner = QueryRunner(Path(out_dir) / "amhe.nt", timeout, query_workers)
+    made: dict[tuple, bytes] = {}
     drawn: dict[str, bytes] = {}
     drawing = threading.Lock()
     ontology_html = ontology_page(published.ontology, published.graph)
     ontology_csp = csp_for(ontology_html)
     classes = {class_path(cls).split("/", 1)[1]: cls for cls in pages.classes}
+    subjects = set(published.described.subjects())
 
-    def html(text: str, status: int = 200, headers: dict | None = None) -> HTMLResponse:
-        return HTMLResponse(text, status, headers=headers)
+    def once(key: tuple, make) -> bytes:
+        """What make() returns, made on first use and kept: keys are bounded by the graph."""
+        found = made.get(key)
+        if found is None:
+            found = make()
+            made[key] = found.encode() if isinstance(found, str) else found
+        return made[key]
+
+    def html(body: bytes | str, status: int = 200, headers: dict | None = None) -> HTMLResponse:
+        return HTMLResponse(body, status, headers=headers)
 
     def not_found(request: Request) -> HTMLResponse:
         return html(pages.not_found(request.url.path), 404)
@@ -328,15 +489,16 @@ def create_app(
             headers={"Vary": "Accept"},
         )
 
-    def rdf_response(graph: Graph, ext: str, headers: dict | None = None) -> Response:
-        media = RDF_FORMATS[ext][0]
-        return Response(serialise(graph, ext), media_type=media, headers=headers)
+    def rdf_response(key: tuple, graph, ext: str, headers: dict | None = None) -> Response:
+        """A graph (or a function making it) in a syntax, serialised once."""
+        body = once((*key, ext), lambda: serialise(graph() if callable(graph) else graph, ext))
+        return Response(body, media_type=RDF_FORMATS[ext][0], headers=headers)
 
     async def landing(request: Request) -> Response:
-        return html(pages.landing())
+        return html(once(("landing",), pages.landing))
 
     async def gallery(request: Request) -> Response:
-        return html(pages.gallery(published.queries))
+        return html(once(("gallery",), lambda: pages.gallery(published.queries)))
 
     async def static(request: Request) -> Response:
         name = request.path_params["name"]
@@ -376,7 +538,7 @@ def create_app(
         return next(e for e, (m, _) in RDF_FORMATS.items() if m == chosen)
 
     def negotiated_document(
-        request: Request, path: str, graph: Graph, page: str | None
+        request: Request, path: str, graph: Graph, page: str | None = None, csp: str = CSP
     ) -> Response:
         offers = ([HTML] if page is not None else []) + [m for m, _ in RDF_FORMATS.values()]
         ext = negotiated_extension(request, offers)
@@ -384,11 +546,13 @@ def create_app(
             return not_acceptable(offers)
         headers = {"Vary": "Accept", "Content-Location": f"{path}.{ext}"}
         if ext == "html":
-            return html(page, headers={**headers, "Content-Security-Policy": csp_for(page)})
-        return rdf_response(graph, ext, headers)
+            return html(page, headers={**headers, "Content-Security-Policy": csp})
+        return rdf_response((path,), graph, ext, headers)
 
     async def ontology(request: Request) -> Response:
-        return negotiated_document(request, "/ontology", published.ontology, ontology_html)
+        return negotiated_document(
+            request, "/ontology", published.ontology, ontology_html, ontology_csp
+        )
 
     async def ontology_file(request: Request) -> Response:
         ext = request.path_params["ext"]
@@ -396,7 +560,7 @@ def create_app(
             return html(ontology_html, headers={"Content-Security-Policy": ontology_csp})
         if ext not in RDF_FORMATS:
             return not_found(request)
-        return rdf_response(published.ontology, ext)
+        return rdf_response(("/ontology",), published.ontology, ext)
 
     async def diagram(request: Request) -> Response:
         make = DIAGRAMS.get(request.path_params["name"] + ".mmd")
@@ -405,38 +569,51 @@ def create_app(
         return PlainTextResponse(make(published.ontology))
 
     async def void(request: Request) -> Response:
-        return negotiated_document(request, "/.well-known/void", published.void, None)
+        return negotiated_document(request, "/.well-known/void", published.void)
 
     async def void_file(request: Request) -> Response:
         ext = request.path_params["ext"]
         if ext not in RDF_FORMATS:
             return not_found(request)
-        return rdf_response(published.void, ext)
+        return rdf_response(("/.well-known/void",), published.void, ext)
 
     async def class_index(request: Request) -> Response:
         cls = classes.get(request.path_params["name"])
         if cls is None:
             return not_found(request)
-        return html(pages.class_index(cls))
+        return html(once(("class", cls), lambda: pages.class_index(cls)))
 
     async def resource(request: Request) -> Response:
         path = request.path_params["path"]
         stem, dot, ext = path.rpartition(".")
         if dot and ext in (*RDF_FORMATS, "html") and "/" not in ext:
             subject = URIRef(str(ID) + stem)
-            if (subject, None, None) not in published.described:
+            if subject not in subjects:
                 return not_found(request)
             if ext == "html":
-                return html(pages.resource(subject))
-            return rdf_response(resource_graph(published.described, subject), ext)
+                return html(once((subject, ext), lambda: pages.resource(subject)))
+            describe = functools.partial(resource_graph, published.described, subject)
+            return rdf_response((subject,), describe, ext)
         subject = URIRef(str(ID) + path)
-        if (subject, None, None) not in published.described:
+        if subject not in subjects:
             return not_found(request)
         offers = [HTML] + [m for m, _ in RDF_FORMATS.values()]
         ext = negotiated_extension(request, offers)
         if ext is None:
             return not_acceptable(offers)
         return RedirectResponse(f"/id/{path}.{ext}", 303, headers={"Vary": "Accept"})
+
+    async def read_body(request: Request) -> bytes | None:
+        """The request body, or None as soon as it passes MAX_BODY bytes."""
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            return None
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                return None
+        return bytes(body)
 
     async def sparql(request: Request) -> Response:
         if request.method == "OPTIONS":
@@ -448,9 +625,9 @@ def create_app(
             query = request.query_params.get("query")
         else:
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            body = await request.body()
-            if len(body) > MAX_QUERY:
-                return PlainTextResponse("The query is too long.\n", 413)
+            body = await read_body(request)
+            if body is None:
+                return PlainTextResponse(f"The request body is over {MAX_BODY:,} bytes.\n", 413)
             if content_type == "application/sparql-update":
                 return forbidden()
             if content_type == "application/sparql-query":
@@ -471,43 +648,39 @@ def create_app(
             and request.method == "GET"
             and negotiate(request.headers.get("accept"), [HTML, "text/plain"]) == HTML
         ):
-            return html(pages.endpoint_help())
+            return html(once(("sparql",), pages.endpoint_help))
         if not query:
             return PlainTextResponse(
                 "Give a SPARQL query: GET /sparql?query=..., or POST it.\n", 400
             )
-        try:
-            pyoxigraph.Store().query(query)
-        except SyntaxError as exc:
-            if UPDATE_WORDS.search(query):
-                return forbidden()
-            return PlainTextResponse(f"Not valid SPARQL 1.1: {exc}\n", 400)
-        form_name = query_form(query) or "SELECT"
-        graph_form = form_name in ("CONSTRUCT", "DESCRIBE")
+        if len(query) > MAX_QUERY:
+            return PlainTextResponse(f"The query is over {MAX_QUERY:,} characters.\n", 413)
+        if nesting(query) > MAX_NESTING:
+            return PlainTextResponse(
+                f"The query nests brackets more than {MAX_NESTING} deep.\n", 400
+            )
+        graph_form = query_form(query) in ("CONSTRUCT", "DESCRIBE")
         offers = list(GRAPH_TYPES) if graph_form else list(RESULT_TYPES)
         chosen = negotiate(request.headers.get("accept"), offers)
         if chosen is None:
             return not_acceptable(offers)
         try:
-            result = await anyio.to_thread.run_sync(runner.run, query)
+            kind, media, body = await runner.run(query, chosen)
         except QueryTimeout as exc:
             return PlainTextResponse(f"{exc}\n", 503)
+        except Busy:
+            return PlainTextResponse(
+                "Too many queries are waiting; try again shortly.\n",
+                503,
+                headers={"Retry-After": "1"},
+            )
         except QueryError as exc:
             return PlainTextResponse(f"{exc}\n", 400)
-        if result.is_graph:
-            if chosen not in GRAPH_TYPES:
-                chosen = "text/turtle"
-            ext = GRAPH_TYPES[chosen]
-            return Response(serialise(result.to_graph(), ext), media_type=RDF_FORMATS[ext][0])
-        if chosen not in RESULT_TYPES:
-            chosen = "application/sparql-results+json"
-        writer = RESULT_TYPES[chosen]
-        text = sparql_xml(result) if writer is None else writer(result)
-        media = {
-            "application/json": "application/sparql-results+json",
-            "application/xml": "application/sparql-results+xml",
-        }.get(chosen, chosen)
-        return Response(text, media_type=media)
+        if kind == "ok":
+            return Response(body, media_type=media)
+        if kind == "syntax" and UPDATE_WORDS.search(query):
+            return forbidden()
+        return PlainTextResponse(body, 422 if kind == "too-large" else 400)
 
     def forbidden() -> PlainTextResponse:
         return PlainTextResponse("This endpoint is read-only: SPARQL Update is not allowed.\n", 403)
@@ -533,21 +706,22 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
+        await anyio.to_thread.run_sync(runner.start)
         yield
         runner.stop()
 
-    app = Starlette(
-        routes=routes,
-        exception_handlers={404: on_404},
-        middleware=[Middleware(SecurityHeaders)],
-        lifespan=lifespan,
-    )
+    app = Starlette(routes=routes, exception_handlers={404: on_404}, lifespan=lifespan)
     app.state.runner = runner
-    return app
+    return SecurityHeaders(app)
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind; the default lets only this machine connect.",
+)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @out_option("The build's output folder.")
 @click.option(
@@ -555,10 +729,22 @@ def create_app(
     type=click.FloatRange(min=0.1),
     default=10,
     show_default=True,
-    help="Seconds a SPARQL query may run.",
+    help="Seconds a SPARQL query may run (503 after).",
 )
-def command(host: str, port: int, out_dir: Path, timeout: float) -> None:
+@click.option(
+    "--query-workers",
+    type=click.IntRange(1, 64),
+    default=min(2, os.cpu_count() or 1),
+    show_default=True,
+    help="Processes answering SPARQL queries, each holding the graph.",
+)
+def command(host: str, port: int, out_dir: Path, timeout: float, query_workers: int) -> None:
     """Serve the built graph as linked data with a read-only SPARQL endpoint.
+
+    Limits: an address over 16 KiB gets 414; headers over 32 KiB, 431; a POST body
+    over 1 MiB or a query over 100,000 characters, 413; a SPARQL answer over 50,000
+    rows or triples or 16 MiB, 422; a query over --timeout, 503; more than 1,000
+    queries waiting for a worker, 503 with Retry-After.
 
     Exit codes: 0 stopped; 1 the server could not start (e.g. the port is taken);
     2 the build's output could not be read (run `amhe-kg build` first).
@@ -566,7 +752,7 @@ def command(host: str, port: int, out_dir: Path, timeout: float) -> None:
     import uvicorn
 
     try:
-        app = create_app(out_dir, timeout=timeout)
+        app = create_app(out_dir, timeout=timeout, query_workers=query_workers)
     except (click.ClickException, OSError, SyntaxError, ValueError) as error:
         message = error.message if isinstance(error, click.ClickException) else str(error)
         click.echo(f"error: {message}", err=True)
@@ -577,4 +763,12 @@ def command(host: str, port: int, out_dir: Path, timeout: float) -> None:
         else ("reachable from other machines")
     )
     click.echo(f"Serving {out_dir}/ at http://{host}:{port}/ (bound to {host}: {where})")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        http=Protocol,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+    )

@@ -177,8 +177,12 @@ class QueryProcess:
         self.context = multiprocessing.get_context("spawn")
         self.process = None
         self.conn = None
+        self.ready = False
 
-    def _start(self) -> None:
+    def launch(self) -> None:
+        """Start the process, if it is not running, without waiting for it to load the graph."""
+        if self.process is not None and self.process.is_alive():
+            return
         parent, child = self.context.Pipe()
         self.process = self.context.Process(
             target=_serve_jobs, args=(self.graph, self.handler, self.memory, child), daemon=True
@@ -186,12 +190,18 @@ class QueryProcess:
         self.process.start()
         child.close()
         self.conn = parent
+        self.ready = False
+
+    def wait_ready(self) -> None:
+        """Wait until the process has loaded the graph; QueryError if it cannot."""
+        if self.ready:
+            return
         where = "the graph" if isinstance(self.graph, bytes) else self.graph
         try:
-            if not parent.poll(LOAD_LIMIT):
+            if not self.conn.poll(LOAD_LIMIT):
                 self.stop()
                 raise QueryError(f"{where}: cannot load the graph within {LOAD_LIMIT} s")
-            status, value = parent.recv()
+            status, value = self.conn.recv()
         except (EOFError, OSError):
             self.process.join(5)
             code = self.process.exitcode
@@ -203,11 +213,12 @@ class QueryProcess:
         if status != "ready":
             self.stop()
             raise QueryError(value)
+        self.ready = True
 
     def run(self, job: tuple, timeout: float):
         """The handler's reply to a job; QueryTimeout if it takes longer than `timeout` seconds."""
-        if self.process is None or not self.process.is_alive():
-            self._start()
+        self.launch()
+        self.wait_ready()
         try:
             self.conn.send(job)
             if not self.conn.poll(timeout):
@@ -232,6 +243,7 @@ class QueryProcess:
             self.process.join(5)
             self.process = None
             self.conn = None
+            self.ready = False
 
 
 def answer_query(store: pyoxigraph.Store, query: str, form: str | None) -> tuple[str, object]:
