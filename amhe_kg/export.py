@@ -25,9 +25,22 @@ def context() -> dict[str, Any]:
     return {"@context": {prefix: str(ns) for prefix, ns in sorted(PREFIXES.items())}}
 
 
-def _sorted_triples(graph: Graph) -> list[pyoxigraph.Triple]:
-    triples = sorted(graph, key=lambda triple: tuple(term.n3() for term in triple))
+def _triples(graph: Graph, ordered: bool = False) -> list[pyoxigraph.Triple]:
+    """The graph's triples for Oxigraph; `ordered` by subject, predicate and object."""
+    triples = sorted(graph, key=_triple_key) if ordered else graph
     return [pyoxigraph.Triple(*map(to_oxigraph, triple)) for triple in triples]
+
+
+def _triple_key(triple: tuple) -> tuple:
+    return tuple(
+        (
+            type(term).__name__,
+            str(term),
+            str(getattr(term, "datatype", None) or ""),
+            getattr(term, "language", None) or "",
+        )
+        for term in triple
+    )
 
 
 def to_turtle(graph: Graph) -> bytes:
@@ -40,7 +53,7 @@ def to_turtle(graph: Graph) -> bytes:
         if any(iri.startswith(str(ns)) for iri in iris)
     }
     text = pyoxigraph.serialize(
-        _sorted_triples(graph), format=pyoxigraph.RdfFormat.TURTLE, prefixes=used
+        _triples(graph, ordered=True), format=pyoxigraph.RdfFormat.TURTLE, prefixes=used
     ).decode("utf-8")
     lines = text.splitlines(keepends=True)
     header = [line for line in lines[: len(used)] if line.startswith("@prefix ")]
@@ -49,7 +62,7 @@ def to_turtle(graph: Graph) -> bytes:
 
 
 def to_ntriples(graph: Graph) -> bytes:
-    text = pyoxigraph.serialize(_sorted_triples(graph), format=pyoxigraph.RdfFormat.N_TRIPLES)
+    text = pyoxigraph.serialize(_triples(graph), format=pyoxigraph.RdfFormat.N_TRIPLES)
     lines = text.decode("utf-8").splitlines()
     return "".join(f"{line}\n" for line in sorted(set(lines)) if line.strip()).encode("utf-8")
 

@@ -23,12 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-import pyshacl
 from pyoxigraph import DefaultGraph, RdfFormat, Store
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SH
-from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Node
 
 from amhe_kg.cube import DATASET_BY_KEY
@@ -194,6 +192,9 @@ def shacl_shacl() -> Graph:
 
 def shapes_problems(shapes: Graph) -> list[str]:
     """Why the shapes graph is not valid SHACL: SHACL-for-SHACL results, bad SPARQL, bad regexes."""
+    import pyshacl  # imported when used, see _pyshacl
+    from rdflib.plugins.sparql import prepareQuery
+
     problems = []
     _, report, _ = pyshacl.validate(shapes, shacl_graph=shacl_shacl())
     for result in report.subjects(RDF.type, SH.ValidationResult):
@@ -222,6 +223,8 @@ class _QueryCachingGraph(Graph):
     _prepared: dict[str, Any] = {}  # noqa: RUF012 - shared on purpose, queries do not depend on data
 
     def query(self, query_object, *args, **kwargs):
+        from rdflib.plugins.sparql import prepareQuery  # imported when used, see _pyshacl
+
         if isinstance(query_object, str):
             prepared = self._prepared.get(query_object)
             if prepared is None:
@@ -299,6 +302,10 @@ def _findings(results: Graph) -> list[Finding]:
 
 
 def _pyshacl(data: Graph, shapes: Graph, inference: str, ontology: Graph | None) -> Graph:
+    # pySHACL and rdflib's SPARQL engine are imported only when used: loading them takes
+    # longer than the rest of a build's validation.
+    import pyshacl
+
     target = _QueryCachingGraph()
     for triple in data:
         target.add(triple)

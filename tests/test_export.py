@@ -134,7 +134,7 @@ def test_turtle_lists_its_prefixes_in_order_then_the_subjects_in_order(built):
     lines = built.files["amhe.ttl"].decode().splitlines()
     prefixes = [line for line in lines if line.startswith("@prefix")]
     assert lines[: len(prefixes)] == sorted(prefixes) and lines[len(prefixes)] == ""
-    subjects = [line.split()[0] for line in lines[len(prefixes) + 1 :] if line[:1] == "<"]
+    subjects = [line.split()[0][1:-1] for line in lines[len(prefixes) + 1 :] if line[:1] == "<"]
     assert subjects == sorted(set(subjects))
     assert len(subjects) == len(set(built.graph.subjects()))
 
