@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+# Control characters (all but the line feed a block scalar may hold) and the
+# Unicode line and paragraph separators: invisible in an editor, never meant.
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _no_control(value: str) -> str:
+    found = _CONTROL.search(value)
+    if found:
+        raise ValueError(f"contains the control character U+{ord(found.group()):04X}")
+    return value
+
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 SubtypeRef = Annotated[
@@ -13,10 +33,30 @@ SubtypeRef = Annotated[
 CharacteristicRef = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*(/[a-z0-9]+(-[a-z0-9]+)*)?$")
 ]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-Url = Annotated[str, StringConstraints(pattern=r"^https?://[^\s<>\"{}|\\^`]+$", max_length=2000)]
-Count = Annotated[int, Field(ge=0, strict=True)]
-Number = Annotated[int, Field(ge=1, strict=True)]
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
+    AfterValidator(_no_control),
+]
+Url = Annotated[
+    str,
+    StringConstraints(pattern=r"^https?://[^\s<>\"{}|\\^`]+$", max_length=2000),
+    AfterValidator(_no_control),
+]
+# Far above any figure the document prints, and low enough that sums stay
+# within the 64-bit integers the JSON-LD writer accepts.
+LARGEST = 10**12
+Count = Annotated[int, Field(ge=0, le=LARGEST, strict=True)]
+Number = Annotated[int, Field(ge=1, le=LARGEST, strict=True)]
+
+
+def _finite(value: float | int) -> float | int:
+    if not -LARGEST <= value <= LARGEST:  # NaN fails every comparison
+        raise ValueError(f"must be a number from -{LARGEST} to {LARGEST}")
+    return value
+
+
+Amount = Annotated[float | int, AfterValidator(_finite)]
 
 
 class Record(BaseModel):
@@ -104,8 +144,8 @@ class KeyFigure(Sourced):
     label: Text
     case: Literal["economic", "moral"]
     summary: Text
-    min: float | int | None = None
-    max: float | int | None = None
+    min: Amount | None = None
+    max: Amount | None = None
     unit: Literal["GBP", "GBP-billion", "year"]
     per: Annotated[str, StringConstraints(pattern=r"^P(\d+Y)?(\d+M)?(\d+D)?$")] | None = None
     references: list[Number] = []

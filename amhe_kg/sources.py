@@ -9,6 +9,7 @@ field.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from amhe_kg import records as r
 from amhe_kg.errors import SourceError
-from amhe_kg.yamlfile import Mapping, read_yaml
+from amhe_kg.yamlfile import Mapping, read_text, read_yaml
 
 # file -> top-level key -> (attribute of Sources, model, is a list)
 LAYOUT: dict[str, dict[str, tuple[str, type[BaseModel], bool]]] = {
@@ -107,12 +108,12 @@ class Sources:
         return SourceError(origin.path, _name(record), field_name, problem, origin.line)
 
 
-def _name(record: BaseModel) -> str | None:
+def _name(record: BaseModel) -> str:
     for attribute in ("key", "code", "term"):
         value = getattr(record, attribute, None)
         if value is not None:
             return str(value)
-    return None
+    return type(record).__name__.lower()  # the co-production `definition`, the one keyless record
 
 
 def load_sources(data_dir: Path) -> Sources:
@@ -133,32 +134,33 @@ IDENTIFIERS = "identifiers.csv"
 
 def _load_identifiers(sources: Sources, path: Path) -> dict[str, r.Identifier]:
     """The verified external identifiers, keyed by `system:identifier`."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SourceError(path, None, None, "file not found") from None
-    except UnicodeDecodeError as exc:
-        raise SourceError(path, None, None, f"not UTF-8 text ({exc.reason})") from None
-    try:
-        rows = list(csv.DictReader(text.splitlines(), strict=True))
-    except csv.Error as exc:
-        raise SourceError(path, None, None, f"not valid CSV: {exc}") from None
+    header = list(r.Identifier.model_fields)
+    rows = csv.reader(io.StringIO(read_text(path), newline=""), strict=True)
     identifiers: dict[str, r.Identifier] = {}
-    for number, row in enumerate(rows, start=2):
-        name = f"{row.get('system')}:{row.get('identifier')}"
-        if None in row or None in row.values():
-            raise SourceError(path, name, None, "wrong number of columns", number)
-        values = {k: v for k, v in row.items() if v != ""}
-        try:
-            identifier = r.Identifier.model_validate(values)
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            field_name = ".".join(str(p) for p in error["loc"]) or None
-            raise SourceError(path, name, field_name, error["msg"], number) from None
-        if name in identifiers:
-            raise SourceError(path, name, "identifier", "listed twice", number)
-        sources.origins[id(identifier)] = Origin(path, number)
-        identifiers[name] = identifier
+    try:
+        if next(rows, None) != header:
+            raise SourceError(path, None, None, f"the header must be {','.join(header)}", 1)
+        for row in rows:
+            if not row:
+                continue
+            number = rows.line_num
+            cells = dict(zip(header, row, strict=False))
+            name = f"{cells.get('system')}:{cells.get('identifier')}"
+            if len(row) != len(header):
+                raise SourceError(path, name, None, "wrong number of columns", number)
+            values = {k: v for k, v in cells.items() if v != ""}
+            try:
+                identifier = r.Identifier.model_validate(values)
+            except ValidationError as exc:
+                error = exc.errors()[0]
+                field_name = ".".join(str(p) for p in error["loc"]) or None
+                raise SourceError(path, name, field_name, error["msg"], number) from None
+            if name in identifiers:
+                raise SourceError(path, name, "identifier", "listed twice", number)
+            sources.origins[id(identifier)] = Origin(path, number)
+            identifiers[name] = identifier
+    except csv.Error as exc:
+        raise SourceError(path, None, None, f"not valid CSV: {exc}", rows.line_num) from None
     return identifiers
 
 
@@ -178,16 +180,24 @@ def _load_file(sources: Sources, path: Path, sections: dict[str, tuple]) -> None
             raise SourceError(path, None, section, "must be a list of records", data.line)
         kind: dict[str, Any] = {}
         for index, item in enumerate(raw):
-            record = _validate(sources, path, model, item, f"{section}[{index + 1}]")
+            where = f"{section}[{index + 1}]"
+            record = _validate(sources, path, model, item, where, raw.lines[index])
             if record.key in kind:
                 raise sources.fail(record, "key", f"duplicate key {record.key!r} in {section}")
             kind[record.key] = record
         sources.kinds[attribute] = kind
 
 
-def _validate(sources: Sources, path: Path, model: type[BaseModel], raw: Any, where: str):
+def _validate(
+    sources: Sources,
+    path: Path,
+    model: type[BaseModel],
+    raw: Any,
+    where: str,
+    line: int | None = None,
+):
     if not isinstance(raw, Mapping):
-        raise SourceError(path, where, None, "must be a mapping")
+        raise SourceError(path, where, None, "must be a mapping", line)
     name = raw.get("key") if isinstance(raw.get("key"), str) else where
     try:
         record = model.model_validate(raw)
@@ -225,26 +235,30 @@ def _check_references(s: Sources) -> None:
         if value not in known:
             raise s.fail(record, field_name, f"unknown {what} {value!r}")
 
-    for kind in s.kinds.values():
-        for record in kind.values():
-            source = getattr(record, "source", None)
-            if not isinstance(source, r.Source):
-                continue
-            need(record, "source.part", source.part, parts, "part")
-            is_table = source.part.startswith("table-")
-            if is_table != (source.row is not None):
-                expected = "row" if is_table else "item"
-                raise s.fail(record, "source", f"part {source.part!r} is located by {expected!r}")
+    records = [record for kind in s.kinds.values() for record in kind.values()]
+    for record in [*records, s.definition]:
+        source = getattr(record, "source", None)
+        if not isinstance(source, r.Source):
+            continue
+        need(record, "source.part", source.part, parts, "part")
+        is_table = source.part.startswith("table-")
+        if is_table != (source.row is not None):
+            expected = "row" if is_table else "item"
+            raise s.fail(record, "source", f"part {source.part!r} is located by {expected!r}")
 
     for act in s.acts.values():
         if act.cited_in is not None:
             need(act, "cited_in", act.cited_in, parts, "part")
         keys = [p.key for p in act.provisions]
+        within = {p.key: [p.within] if p.within else [] for p in act.provisions}
         for provision in act.provisions:
             if keys.count(provision.key) > 1:
                 raise s.fail(act, "provisions", f"duplicate provision key {provision.key!r}")
             if provision.within is not None:
-                need(act, f"provisions.{provision.key}.within", provision.within, keys, "provision")
+                name = f"provisions.{provision.key}.within"
+                need(act, name, provision.within, keys, "provision")
+                if _in_cycle(provision.key, within):
+                    raise s.fail(act, name, "provisions lie within each other in a cycle")
             if provision.duty_holder is not None:
                 need(
                     act,
@@ -256,15 +270,24 @@ def _check_references(s: Sources) -> None:
             for cited in provision.cites:
                 need(act, f"provisions.{provision.key}.cites", cited, s.acts, "act")
 
+    broader = {t.key: [t.broader] if t.broader else [] for t in s.intervention_types.values()}
     for itype in s.intervention_types.values():
         if itype.broader is not None:
             need(itype, "broader", itype.broader, s.intervention_types, "intervention type")
+            if _in_cycle(itype.key, broader):
+                raise s.fail(itype, "broader", "intervention types are broader than each other")
 
     for characteristic in s.characteristics.values():
         keys = [t.key for t in characteristic.subtypes]
         duplicates = sorted({k for k in keys if keys.count(k) > 1})
         if duplicates:
             raise s.fail(characteristic, "subtypes", f"duplicate subtype key {duplicates[0]!r}")
+
+    for stage in s.stages.values():
+        keys = [action.key for action in stage.actions]
+        duplicates = sorted({k for k in keys if keys.count(k) > 1})
+        if duplicates:
+            raise s.fail(stage, "actions", f"duplicate action key {duplicates[0]!r}")
 
     for tally in s.tallies.values():
         need(tally, "question", tally.question, s.research_questions, "research question")
@@ -287,10 +310,12 @@ def _check_references(s: Sources) -> None:
                 f"{intervention.ticks} ticks",
             )
 
+    within = {place.key: place.within for place in s.places.values()}
     for place in s.places.values():
         for outer in place.within:
             need(place, "within", outer, s.places, "place")
-        _check_no_cycle(s, place)
+        if _in_cycle(place.key, within):
+            raise s.fail(place, "within", "places contain each other in a cycle")
 
     for service in s.services.values():
         for theme in service.themes:
@@ -346,8 +371,9 @@ def _check_references(s: Sources) -> None:
             raise s.fail(
                 guideline, "key", f"must be the code in lower case ({guideline.code.lower()!r})"
             )
-        for group in [guideline.group, *guideline.also_groups]:
-            need(guideline, "group", group, s.population_groups, "population group")
+        need(guideline, "group", guideline.group, s.population_groups, "population group")
+        for group in guideline.also_groups:
+            need(guideline, "also_groups", group, s.population_groups, "population group")
 
     for resource in s.resources.values():
         need(resource, "topic", resource.topic, s.topics, "topic")
@@ -363,12 +389,14 @@ def _check_references(s: Sources) -> None:
             need(abbreviation, "names", key, named[kind], kind)
 
 
-def _check_no_cycle(s: Sources, place: r.Place) -> None:
-    seen, frontier = {place.key}, list(place.within)
+def _in_cycle(key: str, parents: dict[str, list[str]]) -> bool:
+    """Whether following `parents` from `key` leads back to it."""
+    seen, frontier = {key}, list(parents[key])
     while frontier:
-        key = frontier.pop()
-        if key == place.key:
-            raise s.fail(place, "within", "places contain each other in a cycle")
-        if key not in seen:
-            seen.add(key)
-            frontier.extend(s.places[key].within)
+        outer = frontier.pop()
+        if outer == key:
+            return True
+        if outer not in seen:
+            seen.add(outer)
+            frontier.extend(parents.get(outer, []))
+    return False
