@@ -423,7 +423,7 @@ def control_character(draw, kind: str) -> Case:
         if filename == "identifiers.csv":
             return Case(filename, content, f":{line}: .+")
         problem = f"not valid YAML: line {line}: unacceptable character #x{ord(char):04x}"
-        return Case(filename, content, f": {problem}: special characters are not allowed")
+        return Case(filename, content, f": {problem}: (control|special) characters are not allowed")
     spot, field = draw(st.sampled_from(TEXT_FIELDS))
     data = parsed(spot.filename)
     record = spot.record(data)
