@@ -695,7 +695,7 @@ class StoreView:
     def __init__(self, store: pyoxigraph.Store) -> None:
         self.store = store
         self.lookups: dict[Node, int] = {}
-        self.tables: dict[Node, dict[Node, list[Node]]] = {}
+        self.tables: dict[Node, dict[pyoxigraph.Term, list[pyoxigraph.Term]]] = {}
 
     def __len__(self) -> int:
         return len(self.store)
@@ -711,8 +711,8 @@ class StoreView:
                 return (to_rdflib(q.object) for q in self.store.quads_for_pattern(*pattern))
             table = self.tables[predicate] = {}
             for quad in self.store.quads_for_pattern(None, to_oxigraph(predicate), None, None):
-                table.setdefault(to_rdflib(quad.subject), []).append(to_rdflib(quad.object))
-        return iter(table.get(subject, ()))
+                table.setdefault(quad.subject, []).append(quad.object)
+        return (to_rdflib(o) for o in table.get(to_oxigraph(subject), ()))
 
     def subjects(self, predicate: Node, obj: Node) -> Iterator[Node]:
         for quad in self.store.quads_for_pattern(

@@ -471,8 +471,8 @@ class Report:
             for shape, comment in shapes.subject_objects(RDFS.comment)
             if isinstance(shape, URIRef)
         }
-        unique = {(r.sort_key(), r.component, str(r.constraint)): r for r in collected}
-        ordered = sorted(unique.values(), key=Result.sort_key)
+        unique = {(r.sort_key(), str(r.component), str(r.constraint)): r for r in collected}
+        ordered = [unique[key] for key in sorted(unique)]
         return cls(ordered, inference, len(data), comments, engine)
 
     # output
@@ -847,7 +847,7 @@ class RecordIndex:
         return RecordRef(self._file(origin.path.name), origin.line, name)
 
     def _file(self, name: str) -> str:
-        return (Path(self.sources.data_dir.name) / name).as_posix()
+        return f"{self.sources.data_dir.name}/{name}"
 
     def _mapping(self, attribute: str) -> Mapping:
         filename, _ = self._sections[attribute]
