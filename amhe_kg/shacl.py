@@ -1,18 +1,20 @@
 """SHACL validation compiled to SPARQL and run on Oxigraph.
 
-`compile_shapes` turns a shapes graph into one SPARQL query per constraint.
-Each query finds, for all the focus nodes of its shape at once, the value
-nodes that violate the constraint; shapes nested in sh:or, sh:xone, sh:not,
-sh:and and sh:node become FILTER expressions. A SHACL-SPARQL constraint runs
-once per shape with `$this` unbound, and its rows are kept for the shape's
-focus nodes (the same answers as pre-binding `$this` where, as in every
-constraint of the project's shapes, `$this` is bound by a triple pattern of
-the query's top-level group). `run` returns the results as a
-sh:ValidationReport graph in the form pySHACL gives, so a report is made
-the same way whichever engine found them.
+`compile_shapes` turns a shapes graph into SPARQL queries over all the focus
+nodes of a shape at once: one finds the values that break any of the shape's
+value constraints (a variable per constraint says which), one its
+cardinalities, one each sh:hasValue, property pair and closed check. Shapes
+nested in sh:or, sh:xone, sh:not, sh:and and sh:node become FILTER
+expressions. A SHACL-SPARQL constraint runs once per shape with `$this`
+unbound, and its rows are kept for the shape's focus nodes (the same answers
+as pre-binding `$this` where, as in every constraint of the project's shapes,
+`$this` is bound by a triple pattern of the query's top-level group). `run`
+returns the results as `Finding`s, which `amhe_kg.validate` also makes of
+pySHACL's report, so a report is made the same way whichever engine found
+them.
 
 The compiler knows the constraint components of SHACL Core except
-sh:qualifiedValueShape, sh:uniqueLang and property-pair constraints in nested
+sh:qualifiedValueShape, sh:uniqueLang and property-pair constraints on node
 shapes, and nested cardinalities other than sh:minCount 1 and sh:maxCount 0;
 shapes that use anything else raise `Unsupported`. Literals are checked
 against their datatype by XSD rules (Oxigraph's casts), which differ from
