@@ -55,8 +55,8 @@ from amhe_kg.options import out_option
 from amhe_kg.pages import GALLERY_JS, RDF_FORMATS, STYLE, Linker, Pages, class_path, resource_graph
 from amhe_kg.paths import OUTPUT_DIR
 from amhe_kg.queryfile import QUERIES_DIR, QueryError, QueryFile, find_queries, query_form
-from amhe_kg.results import Result, Term, to_csv, to_json, to_tsv
-from amhe_kg.store import QueryProcess, QueryTimeout
+from amhe_kg.results import Result, to_csv, to_json, to_tsv
+from amhe_kg.store import QueryProcess, QueryTimeout, oxigraph_term
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -214,16 +214,6 @@ class TooLarge(Exception):
     """An answer over the result-size limits."""
 
 
-def _term(term) -> Term:
-    if isinstance(term, pyoxigraph.NamedNode):
-        return Term.uri(term.value)
-    if isinstance(term, pyoxigraph.BlankNode):
-        return Term.bnode(term.value)
-    if isinstance(term, pyoxigraph.Literal):
-        return Term.literal(term.value, term.datatype.value, term.language)
-    raise ValueError(f"unsupported RDF term in the answer: {term!r}")
-
-
 def _collect(answer, form: str) -> Result:
     """The answer as a Result, stopped as soon as it passes MAX_ROWS or MAX_RESULT_BYTES."""
     if isinstance(answer, pyoxigraph.QueryBoolean):
@@ -233,14 +223,14 @@ def _collect(answer, form: str) -> Result:
     if isinstance(answer, pyoxigraph.QuerySolutions):
         names = [v.value for v in answer.variables]
         for solution in answer:
-            row = {n: _term(solution[n]) for n in names if solution[n] is not None}
+            row = {n: oxigraph_term(solution[n]) for n in names if solution[n] is not None}
             items.append(row)
             size += sum(len(t.value) for t in row.values())
             if len(items) > MAX_ROWS or size > MAX_RESULT_BYTES:
                 raise TooLarge(TOO_LARGE)
         return Result.select(names, items)
     for t in answer:
-        items.append((_term(t.subject), _term(t.predicate), _term(t.object)))
+        items.append(tuple(map(oxigraph_term, (t.subject, t.predicate, t.object))))
         size += len(t.subject.value) + len(t.predicate.value) + len(t.object.value)
         if len(items) > MAX_ROWS or size > MAX_RESULT_BYTES:
             raise TooLarge(TOO_LARGE)
@@ -259,7 +249,7 @@ def answer(store: pyoxigraph.Store, text: str, media: str) -> tuple[str, str, by
         return "syntax", "", f"Not valid SPARQL 1.1: {exc}\n"
     except (TooLarge, MemoryError):
         return "too-large", "", TOO_LARGE
-    except (OSError, ValueError, RuntimeError) as exc:
+    except (OSError, ValueError, RuntimeError, QueryError) as exc:
         return "error", "", f"The query failed: {exc}\n"
     if result.is_graph:
         ext = GRAPH_TYPES.get(media, "ttl")

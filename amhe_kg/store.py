@@ -50,7 +50,8 @@ def check_syntax(query: str, where: str = "the query") -> None:
         raise QueryError(f"{where} is not valid SPARQL 1.1: {one_line(exc)}") from None
 
 
-def _oxigraph_term(term) -> Term:
+def oxigraph_term(term) -> Term:
+    """An Oxigraph term of an answer as a result term."""
     if isinstance(term, pyoxigraph.NamedNode):
         return Term.uri(term.value)
     if isinstance(term, pyoxigraph.BlankNode):
@@ -107,7 +108,7 @@ class EmbeddedStore:
                 variables = [v.value for v in answer.variables]
                 rows = [
                     {
-                        name: _oxigraph_term(solution[name])
+                        name: oxigraph_term(solution[name])
                         for name in variables
                         if solution[name] is not None
                     }
@@ -115,7 +116,7 @@ class EmbeddedStore:
                 ]
                 return Result.select(variables, rows)
             triples: list[Triple] = [
-                (_oxigraph_term(t.subject), _oxigraph_term(t.predicate), _oxigraph_term(t.object))
+                (oxigraph_term(t.subject), oxigraph_term(t.predicate), oxigraph_term(t.object))
                 for t in _at_most(answer, MAX_ROWS, "triples")
             ]
             return Result.graph(form, triples)

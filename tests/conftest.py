@@ -10,6 +10,7 @@ from rdflib import Graph, Namespace
 
 from amhe_kg.build import Build, make
 from amhe_kg.reason import load_graphs
+from tests.stores import oxigraph_store, running, virtuoso_store
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -51,3 +52,17 @@ def data_copy(tmp_path) -> Path:
     copy = tmp_path / "data"
     shutil.copytree(DATA, copy)
     return copy
+
+
+@pytest.fixture(scope="module")
+def oxigraph(tmp_path_factory):
+    """An Oxigraph server on 127.0.0.1 (skips the test without the `oxigraph` command)."""
+    with running(oxigraph_store(tmp_path_factory.mktemp("oxigraph"))) as store:
+        yield store
+
+
+@pytest.fixture(scope="module")
+def virtuoso(tmp_path_factory):
+    """Virtuoso on 127.0.0.1 (skips the test without it)."""
+    with running(virtuoso_store(tmp_path_factory.mktemp("virtuoso"))) as store:
+        yield store

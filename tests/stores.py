@@ -1,4 +1,5 @@
-"""Real SPARQL stores started on 127.0.0.1 for the tests: an Oxigraph server and Virtuoso."""
+"""Servers the tests start on 127.0.0.1: `amhe-kg serve`, and real SPARQL stores (an Oxigraph
+server and Virtuoso)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import contextlib
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -20,6 +22,34 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def amhe_server(
+    out_dir: Path, cwd: Path | None = None, seconds: float = 120
+) -> Iterator[tuple[int, str, subprocess.Popen]]:
+    """`amhe-kg serve` of a build's output on a free port: (port, its first line, process)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "amhe_kg", "serve", "--out", str(out_dir), "--port", str(port)],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    banner = process.stdout.readline()
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            assert process.poll() is None and time.monotonic() < deadline, "no server"
+            time.sleep(0.2)
+    try:
+        yield port, banner, process
+    finally:
+        stop(process)
 
 
 def wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> None:

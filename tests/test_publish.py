@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from amhe_kg import publish
 from amhe_kg.build import write
-from tests.stores import StoreUnderTest, free_port, oxigraph_store, running, virtuoso_store
+from tests.stores import StoreUnderTest, free_port
 
 WEB = Path(__file__).parent / "web"
 GRAPH = "https://w3id.org/amhe/id/graph"
@@ -20,18 +20,6 @@ def graph_file(built, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("publish") / "output"
     write(built, out)
     return out / "amhe.nt"
-
-
-@pytest.fixture(scope="module")
-def oxigraph(tmp_path_factory):
-    with running(oxigraph_store(tmp_path_factory.mktemp("oxigraph"))) as store:
-        yield store
-
-
-@pytest.fixture(scope="module")
-def virtuoso(tmp_path_factory):
-    with running(virtuoso_store(tmp_path_factory.mktemp("virtuoso"))) as store:
-        yield store
 
 
 @pytest.fixture(params=["oxigraph", "virtuoso"])

@@ -26,7 +26,7 @@ from rdflib import XSD, Graph, Literal
 from rdflib.compare import isomorphic
 
 from amhe_kg import publish
-from tests.stores import StoreUnderTest, free_port, oxigraph_store, running, virtuoso_store
+from tests.stores import StoreUnderTest, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -141,18 +141,6 @@ def graph_file(built, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("faults") / "amhe.nt"
     path.write_bytes(built.files["amhe.nt"])
     return path
-
-
-@pytest.fixture(scope="module")
-def oxigraph(tmp_path_factory):
-    with running(oxigraph_store(tmp_path_factory.mktemp("oxigraph"))) as store:
-        yield store
-
-
-@pytest.fixture(scope="module")
-def virtuoso(tmp_path_factory):
-    with running(virtuoso_store(tmp_path_factory.mktemp("virtuoso"))) as store:
-        yield store
 
 
 def with_previous(store: StoreUnderTest, monkeypatch) -> StoreUnderTest:

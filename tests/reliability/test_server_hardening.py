@@ -26,6 +26,7 @@ from amhe_kg import serve
 from amhe_kg.build import write
 from amhe_kg.queryfile import QueryError
 from amhe_kg.serve import MAX_BODY, MAX_ROWS, MAX_URL, QueryRunner, create_app, negotiate
+from tests.stores import amhe_server
 
 SERVICE = "<https://w3id.org/amhe/ontology#Service>"
 INTERNALS = re.compile(
@@ -392,35 +393,10 @@ def test_a_query_that_exhausts_memory_stops_only_its_worker(out_dir):
 # A real server process, over raw sockets
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(out_dir):
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "amhe_kg", "serve", "--out", str(out_dir), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    banner = process.stdout.readline()
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            assert process.poll() is None and time.monotonic() < deadline, "no server"
-            time.sleep(0.2)
-    try:
-        yield port, banner, process
-    finally:
-        process.terminate()
-        process.wait(30)
+    with amhe_server(out_dir) as running:
+        yield running
 
 
 def raw(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -22,6 +19,7 @@ import pytest
 
 from amhe_kg.build import write
 from amhe_kg.serve import gallery_queries
+from tests.stores import amhe_server
 
 CONNECTIONS = 200
 SECONDS = 60
@@ -48,33 +46,10 @@ def out_dir(built, tmp_path_factory):
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(out_dir, tmp_path_factory):
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "amhe_kg", "serve", "--out", str(out_dir), "--port", str(port)],
-        cwd=tmp_path_factory.mktemp("cwd"),
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            assert process.poll() is None and time.monotonic() < deadline, "no server"
-            time.sleep(0.2)
-    try:
+    with amhe_server(out_dir, cwd=tmp_path_factory.mktemp("cwd")) as (port, _, process):
         yield port, process
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 def rss_kib(pid: int) -> int:
