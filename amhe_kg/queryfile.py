@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph
+
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "queries"
 ID_BASE = "https://w3id.org/amhe/id/"
 FIELDS = ("title", "question", "param", "columns")
@@ -67,8 +69,14 @@ def _pattern(regex: str, upper: bool = False) -> Callable[[str], str | None]:
 
 def _check_iri(value: str) -> str | None:
     if ID_PATH.fullmatch(value):
-        return ID_BASE + value
-    return value if ABSOLUTE_IRI.fullmatch(value) else None
+        value = ID_BASE + value
+    elif not ABSOLUTE_IRI.fullmatch(value):
+        return None
+    try:
+        pyoxigraph.NamedNode(value)  # RFC 3987, as the query parser will read it
+    except ValueError:
+        return None
+    return value
 
 
 def _check_string(value: str) -> str | None:
