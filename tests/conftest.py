@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Namespace
 
-from amhe_kg.build import Build, make
+from amhe_kg.build import Build, make, write
 from amhe_kg.reason import load_graphs
 from tests.stores import oxigraph_store, running, virtuoso_store
 
@@ -23,6 +23,14 @@ AMHE = Namespace("https://w3id.org/amhe/ontology#")
 def built() -> Build:
     """The build of the curated sources, in memory."""
     return make(DATA, ONTOLOGY)
+
+
+@pytest.fixture(scope="session")
+def out_dir(built, tmp_path_factory) -> Path:
+    """The build written to an output folder, as `amhe-kg build` writes it (not to be changed)."""
+    out = tmp_path_factory.mktemp("build") / "output"
+    write(built, out)
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,6 @@ from rdflib.namespace import RDF
 from starlette.testclient import TestClient
 
 from amhe_kg import query as query_module
-from amhe_kg.build import write
 from amhe_kg.serve import create_app, gallery_queries, negotiate
 
 from .conftest import AMHE, ID
@@ -32,13 +31,6 @@ MEDIA = {
 }
 INSTANCE = ID["service/black-thrive"]
 CONCEPT = ID["characteristic/race"]
-
-
-@pytest.fixture(scope="module")
-def out_dir(built, tmp_path_factory):
-    out = tmp_path_factory.mktemp("serve") / "output"
-    write(built, out)
-    return out
 
 
 @pytest.fixture(scope="module")

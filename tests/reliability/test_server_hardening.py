@@ -23,7 +23,6 @@ from starlette.testclient import TestClient
 
 from amhe_kg import pages as pages_module
 from amhe_kg import serve
-from amhe_kg.build import write
 from amhe_kg.queryfile import QueryError
 from amhe_kg.serve import MAX_BODY, MAX_ROWS, MAX_URL, QueryRunner, create_app, negotiate
 from tests.stores import amhe_server
@@ -32,13 +31,6 @@ SERVICE = "<https://w3id.org/amhe/ontology#Service>"
 INTERNALS = re.compile(
     r'Traceback|File "|site-packages|/root/|/work/|\.py", line|starlette\.|uvicorn\.'
 )
-
-
-@pytest.fixture(scope="module")
-def out_dir(built, tmp_path_factory):
-    out = tmp_path_factory.mktemp("hardening") / "output"
-    write(built, out)
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ from urllib.parse import quote
 
 import pytest
 
-from amhe_kg.build import write
 from amhe_kg.serve import gallery_queries
 from tests.stores import amhe_server
 
@@ -37,13 +36,6 @@ RDF = {
     "application/rdf+xml": "rdf",
 }
 SUBJECT = re.compile(rb"^<https://w3id\.org/amhe/id/([^>#]+)>", re.MULTILINE)
-
-
-@pytest.fixture(scope="module")
-def out_dir(built, tmp_path_factory):
-    out = tmp_path_factory.mktemp("load") / "output"
-    write(built, out)
-    return out
 
 
 @pytest.fixture(scope="module")
