@@ -64,8 +64,8 @@ OXIGRAPH_FORMATS = {
     "json-ld": RdfFormat.JSON_LD,
     "nt": RdfFormat.N_TRIPLES,
 }
-ENGINES = ("oxigraph", "pyshacl")
 MAX_NESTING = 500  # RDF 1.2 triple terms in Turtle or N-Triples
+ENGINES = ("oxigraph", "pyshacl")
 ENGINE_NAMES = {"oxigraph": "SHACL as SPARQL on Oxigraph", "pyshacl": "pySHACL"}
 HAS_SUBCLASSES = "ASK { ?class <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?super }"
 
