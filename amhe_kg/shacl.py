@@ -23,9 +23,12 @@ pySHACL's Python parsers only on forms such as "1e3"^^xsd:decimal.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import cache
 from itertools import count
 from typing import Any
 
@@ -278,11 +281,13 @@ class _Compiler:
             )
             any_broken = " || ".join(f"?{flag}" for _, flag in flags)
             variables = " ".join(f"?{flag}" for _, flag in flags)
-            check(
-                f"SELECT DISTINCT ?this ?value {variables} WHERE {{ {focus} {values} {binds} "
-                f"FILTER ({any_broken}) }}",
-                *flags,
-            )
+            broken = f"{values} {binds} FILTER ({any_broken})"
+            if _is_predicate(expr):
+                # a group of its own: Oxigraph scans the predicate's triples once and joins
+                # the few that break a constraint with the focus nodes, instead of looking
+                # up the values of each focus node
+                broken = f"{{ {broken} }}"
+            check(f"SELECT DISTINCT ?this ?value {variables} WHERE {{ {focus} {broken} }}", *flags)
         # the cardinalities in one query
         counts = [
             (parameter, operator, _count(parameter, bound))
@@ -496,6 +501,13 @@ class _Compiler:
         return "(" + (" && ".join(parts) or "true") + ")"
 
 
+def _is_predicate(path: Any) -> bool:
+    """A path expression (`path_expr`) that is one predicate or its inverse."""
+    return isinstance(path, URIRef) or (
+        isinstance(path, tuple) and path[0] == "^" and isinstance(path[1], URIRef)
+    )
+
+
 def _severity(shape: Node, params: dict) -> URIRef:
     severity = params.get(SH.severity, [SH.Violation])[0]
     if severity not in (SH.Violation, SH.Warning, SH.Info):
@@ -579,34 +591,49 @@ def with_prefixes(shapes: Graph, constraint: Node, query: str) -> str:
 # Running
 
 
-def run(store: pyoxigraph.Store, checks: list[Check]) -> list[Finding]:
-    """Run the checks on the store's default graph."""
-    return [
-        _finding(check, component, row)
-        for check in checks
-        for row in _rows(store, check)
-        for component, flag in check.components
-        if flag is None or row[flag].value is True
-    ]
+def run(
+    store: pyoxigraph.Store, checks: list[Check], workers: int | None = None
+) -> Iterator[Finding]:
+    """The results of the checks on the store's default graph, in no particular order.
+
+    Oxigraph evaluates a query without holding the interpreter lock, so
+    `workers` threads (one per processor) run the checks while the caller
+    reads the results of those that have finished.
+    """
+    convert = cache(to_rdflib)
+    pool = ThreadPoolExecutor(workers or os.cpu_count() or 1)
+    try:
+        asked = {pool.submit(_solutions, store, check): check for check in checks}
+        for answer in as_completed(asked):
+            check, (variables, solutions) = asked[answer], answer.result()
+            for solution in solutions:
+                row = {
+                    name: convert(term)
+                    for name, term in zip(variables, solution, strict=True)
+                    if term is not None
+                }
+                for component, flag in check.components:
+                    if flag is None or row[flag].value is True:
+                        yield _finding(check, component, row)
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
-def _rows(store: pyoxigraph.Store, check: Check) -> list[dict[str, Node]]:
+def _solutions(store: pyoxigraph.Store, check: Check) -> tuple[list[str], list[tuple]]:
+    """The variables and rows of a check's answer, in Oxigraph's terms.
+
+    A SHACL-SPARQL check keeps the distinct rows whose ?this is a focus node.
+    """
     solutions = store.query(check.query)
     variables = [v.value for v in solutions.variables]
-    rows = [
-        {name: to_rdflib(term) for name, term in zip(variables, solution, strict=True) if term}
-        for solution in solutions
-    ]
+    rows = [tuple(solution) for solution in solutions]
     if check.focus is None:
-        return rows
-    focus = {to_rdflib(s["this"]) for s in store.query(check.focus)}
-    kept = {}
-    for row in rows:
-        if "this" not in row:
-            raise Unsupported(f"{check.constraint} does not bind $this")
-        if row["this"] in focus:
-            kept.setdefault(tuple(sorted(row.items())), row)
-    return list(kept.values())
+        return variables, rows
+    if "this" not in variables or any(row[variables.index("this")] is None for row in rows):
+        raise Unsupported(f"{check.constraint} does not bind $this")
+    this = variables.index("this")
+    focus = {solution["this"] for solution in store.query(check.focus)}
+    return variables, [row for row in dict.fromkeys(rows) if row[this] in focus]
 
 
 def _finding(check: Check, component: URIRef, row: dict[str, Node]) -> Finding:
@@ -683,41 +710,3 @@ def to_store(graph: Graph) -> pyoxigraph.Store:
         pyoxigraph.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in graph
     )
     return store
-
-
-class StoreView:
-    """The lookups a validation report makes in the data, answered by a store.
-
-    After `INDEX_AFTER` lookups of one predicate, all its triples are read
-    once into a table, which answers the rest.
-    """
-
-    INDEX_AFTER = 1000
-
-    def __init__(self, store: pyoxigraph.Store) -> None:
-        self.store = store
-        self.lookups: dict[Node, int] = {}
-        self.tables: dict[Node, dict[pyoxigraph.Term, list[pyoxigraph.Term]]] = {}
-
-    def __len__(self) -> int:
-        return len(self.store)
-
-    def objects(self, subject: Node, predicate: Node) -> Iterator[Node]:
-        if isinstance(subject, Literal):
-            return iter(())
-        table = self.tables.get(predicate)
-        if table is None:
-            self.lookups[predicate] = self.lookups.get(predicate, 0) + 1
-            if self.lookups[predicate] <= self.INDEX_AFTER:
-                pattern = (to_oxigraph(subject), to_oxigraph(predicate), None, None)
-                return (to_rdflib(q.object) for q in self.store.quads_for_pattern(*pattern))
-            table = self.tables[predicate] = {}
-            for quad in self.store.quads_for_pattern(None, to_oxigraph(predicate), None, None):
-                table.setdefault(quad.subject, []).append(quad.object)
-        return (to_rdflib(o) for o in table.get(to_oxigraph(subject), ()))
-
-    def subjects(self, predicate: Node, obj: Node) -> Iterator[Node]:
-        for quad in self.store.quads_for_pattern(
-            None, to_oxigraph(predicate), to_oxigraph(obj), None
-        ):
-            yield to_rdflib(quad.subject)

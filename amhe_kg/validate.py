@@ -12,18 +12,23 @@ curators, as a standard `sh:ValidationReport` in Turtle, or as JSON. The
 
 from __future__ import annotations
 
+import gc
 import importlib.resources
 import json
 import logging
 import re
 import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import click
-from pyoxigraph import DefaultGraph, RdfFormat, Store
+from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store
+from pyoxigraph import Literal as OxigraphLiteral
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SH
@@ -39,7 +44,6 @@ from amhe_kg.shacl import (
     PATH_OPERATORS,
     Finding,
     ShapesError,
-    StoreView,
     Unsupported,
     compile_shapes,
     path_expr,
@@ -48,11 +52,21 @@ from amhe_kg.shacl import (
     with_prefixes,
 )
 from amhe_kg.sources import LAYOUT, Sources, load_sources
-from amhe_kg.terms import to_rdflib
+from amhe_kg.terms import to_oxigraph, to_rdflib
 from amhe_kg.yamlfile import Mapping, read_yaml
 
 GRAPH_FILE = OUTPUT_DIR / "amhe.ttl"
 SHAPES = "https://w3id.org/amhe/shapes#"
+SOURCE_IRI = str(ID["source/"])
+# prefix -> namespace for CURIEs: the shapes, the instances (id:), SHACL, then the longest first
+CURIE_PREFIXES = (
+    ("amhesh", SHAPES),
+    ("id", str(ID)),
+    ("sh", str(SH)),
+    *sorted(((p, str(n)) for p, n in PREFIXES.items()), key=lambda p: -len(p[1])),
+)
+LABEL = NamedNode(str(RDFS.label))
+DERIVED_FROM = NamedNode(str(PROV.wasDerivedFrom))
 INFERENCE = ("none", "rdfs")
 
 # file extension -> rdflib format
@@ -259,26 +273,39 @@ def validate(
         raise ValueError(f"engine must be one of {ENGINES}")
     if engine == "oxigraph" and inference == "rdfs":
         raise ValueError("RDFS inference runs on the pyshacl engine")
+    store = data if isinstance(data, Store) else to_store(data)
     index = RecordIndex(sources)
-    if engine == "oxigraph":
-        store = data if isinstance(data, Store) else to_store(data)
-        try:
-            checks = compile_shapes(shapes, subclasses=bool(store.query(HAS_SUBCLASSES)))
-            findings = run(store, checks)
-        except Unsupported as exc:
-            note = f"validated with pySHACL: the Oxigraph engine does not run {exc}"
+    with _without_cycle_collection():
+        if engine == "oxigraph":
+            try:
+                checks = compile_shapes(shapes, bool(store.query(HAS_SUBCLASSES)))
+                findings = run(store, checks)
+                return Report.from_findings(findings, store, shapes, inference, index, engine)
+            except Unsupported as exc:
+                note = f"validated with pySHACL: the Oxigraph engine does not run {exc}"
         else:
-            return Report.from_findings(
-                findings, StoreView(store), shapes, inference, index, engine
-            )
-        data = to_graph(store)
-    else:
-        note = ""
-    graph = data if isinstance(data, Graph) else to_graph(data)
-    findings = _findings(_pyshacl(graph, shapes, inference, ontology))
-    report = Report.from_findings(findings, graph, shapes, inference, index, "pyshacl")
+            note = ""
+        graph = data if isinstance(data, Graph) else to_graph(store)
+        findings = _findings(_pyshacl(graph, shapes, inference, ontology))
+        report = Report.from_findings(findings, store, shapes, inference, index, "pyshacl")
     report.note = note
     return report
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector.
+
+    A report of 100,000 results is about a million objects, none in cycles;
+    the collector would go through all of them again and again as they are made.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _findings(results: Graph) -> list[Finding]:
@@ -384,9 +411,9 @@ class Result:
         return (
             SEVERITIES.index(self.severity),
             str(self.shape),
-            self.focus.n3(),
+            _n3(self.focus),
             self.path or "",
-            self.value.n3() if self.value is not None else "",
+            _n3(self.value) if self.value is not None else "",
             self.message,
         )
 
@@ -427,29 +454,18 @@ class Report:
     @classmethod
     def from_findings(
         cls,
-        findings: list[Finding],
-        data: Graph | StoreView,
+        findings: Iterable[Finding],
+        data: Store,
         shapes: Graph,
         inference: str,
         index: RecordIndex,
         engine: str,
     ) -> Report:
-        described: dict[tuple, tuple] = {}
-
-        def describe(subjects: list[Node]) -> tuple:
-            # label, locations and records of the resources a result is about, found once
-            key = tuple(subjects)
-            if key not in described:
-                described[key] = (
-                    _label(data, subjects),
-                    tuple(sorted({loc for s in subjects for loc in _locations(data, s)})),
-                    tuple(dict.fromkeys(ref for s in subjects for ref in index.trace(data, s))),
-                )
-            return described[key]
-
+        """The report of the findings on the data in a store, each traced to its records."""
+        describe = _Describer(data, index)
         collected = []
         for finding in findings:
-            label, locations, records = describe(_resources_of(data, finding.focus, finding.path))
+            label, locations, records = describe(finding.focus, finding.path)
             collected.append(
                 Result(
                     severity=finding.severity,
@@ -615,6 +631,12 @@ def _path_node(expr: Any, graph: Graph, name: str) -> Node:
 # Paths, labels, provenance
 
 
+def _n3(term: Node) -> str:
+    """A term in N-Triples syntax (an IRI without checking it, as it came from an RDF parser)."""
+    return f"<{term}>" if isinstance(term, URIRef) else term.n3()
+
+
+@cache
 def _path_text(expr: Any) -> str:
     """A path in SPARQL syntax with CURIEs, such as ^amhe:solution or amhe:a/amhe:b."""
     if isinstance(expr, URIRef):
@@ -627,32 +649,58 @@ def _path_text(expr: Any) -> str:
     return f"({_path_text(operand)}){operator}"
 
 
-def _resources_of(data: Graph | StoreView, focus: Node, path: Any) -> list[Node]:
-    """The resources a result is about: its focus node, or the resources sharing a value."""
-    inverse = isinstance(path, tuple) and path[0] == "^" and isinstance(path[1], URIRef)
-    if isinstance(focus, Literal) and inverse:
-        return sorted(data.subjects(path[1], focus))
-    return [focus]
+class _Describer:
+    """The label, source locations and records of the resources a result is about.
+
+    A result is about its focus node or, where the focus is a literal reached
+    by an inverse path (a code shared by several resources), the resources
+    sharing it. Lookups are made in the store and remembered per focus.
+    """
+
+    def __init__(self, store: Store, index: RecordIndex) -> None:
+        self.store = store
+        self.index = index
+        self.known: dict[tuple, tuple] = {}
+        # a pattern naming the default graph is slower; needed only beside named graphs
+        self.graph = DefaultGraph() if any(store.named_graphs()) else None
+
+    def __call__(self, focus: Node, path: Any) -> tuple:
+        inverse = isinstance(path, tuple) and path[0] == "^" and isinstance(path[1], URIRef)
+        key = (focus, path[1]) if isinstance(focus, Literal) and inverse else (focus, None)
+        if key not in self.known:
+            self.known[key] = self._describe(self._resources(*key))
+        return self.known[key]
+
+    def _resources(self, focus: Node, inverse: URIRef | None) -> list:
+        if inverse is None:
+            return [to_oxigraph(focus)]
+        quads = self.store.quads_for_pattern(
+            None, NamedNode(inverse), to_oxigraph(focus), self.graph
+        )
+        return sorted((quad.subject for quad in quads), key=str)
+
+    def _describe(self, subjects: list) -> tuple:
+        labels = sorted(label.value for s in subjects for label in self._objects(s, LABEL))
+        locations, records = set(), {}
+        for subject in subjects:
+            origins = [o for o in self._objects(subject, DERIVED_FROM) if isinstance(o, NamedNode)]
+            for origin in origins:
+                if _in_document(origin.value):
+                    locations.update(label.value for label in self._objects(origin, LABEL))
+            own = subject.value if isinstance(subject, NamedNode) else None
+            records.update(dict.fromkeys(self.index.trace(own, [o.value for o in origins])))
+        return "; ".join(labels) or None, tuple(sorted(locations)), tuple(records)
+
+    def _objects(self, subject, predicate: NamedNode) -> list:
+        if isinstance(subject, OxigraphLiteral):
+            return []
+        quads = self.store.quads_for_pattern(subject, predicate, None, self.graph)
+        return [quad.object for quad in quads]
 
 
-def _label(data: Graph, subjects: list[Node]) -> str | None:
-    labels = [str(label) for s in subjects for label in data.objects(s, RDFS.label)]
-    return "; ".join(sorted(labels)) or None
-
-
-def _locations(data: Graph, subject: Node) -> list[str]:
-    """Where in the source document a resource comes from, as the location labels say."""
-    return [
-        str(label)
-        for location in data.objects(subject, PROV.wasDerivedFrom)
-        if _in_document(location)
-        for label in data.objects(location, RDFS.label)
-    ]
-
-
-def _in_document(node: Node) -> bool:
+def _in_document(iri: str) -> bool:
     """A part of the source document or a location in it (.../id/source/...)."""
-    return str(node).startswith(str(ID["source/"]))
+    return iri.startswith(SOURCE_IRI)
 
 
 def curie(node: Node | None) -> str:
@@ -660,17 +708,10 @@ def curie(node: Node | None) -> str:
     if node is None:
         return ""
     if isinstance(node, URIRef):
-        text = str(node)
-        if text.startswith(SHAPES):
-            return f"amhesh:{text[len(SHAPES) :]}"
-        if text.startswith(str(ID)):
-            return f"id:{text[len(str(ID)) :]}"
-        if text.startswith(str(SH)):
-            return f"sh:{text[len(str(SH)) :]}"
-        for prefix, namespace in sorted(PREFIXES.items(), key=lambda p: -len(str(p[1]))):
-            if text.startswith(str(namespace)):
-                return f"{prefix}:{text[len(str(namespace)) :]}"
-        return f"<{text}>"
+        for prefix, namespace in CURIE_PREFIXES:
+            if node.startswith(namespace):
+                return f"{prefix}:{node[len(namespace) :]}"
+        return f"<{node}>"
     if isinstance(node, BNode):
         return f"_:{node}"
     return str(node)
@@ -748,8 +789,8 @@ class RecordIndex:
             for section, (attribute, _model, _is_list) in sections.items()
         }
 
-    def trace(self, data: Graph, node: Node) -> tuple[RecordRef, ...]:
-        """The records to correct for a resource of `data`.
+    def trace(self, iri: str | None, origins: list[str]) -> tuple[RecordRef, ...]:
+        """The records to correct for a resource, given its IRI and prov:wasDerivedFrom IRIs.
 
         A resource derived from other records of the graph (a recomputed observation names
         the interventions or curated links it counts) is traced to those; any other to its
@@ -757,19 +798,19 @@ class RecordIndex:
         """
         counted = {
             ref
-            for origin in data.objects(node, PROV.wasDerivedFrom)
+            for origin in origins
             if not _in_document(origin) and (ref := self.find(origin)) is not None
         }
         if counted:
             return tuple(sorted(counted, key=lambda r: (r.file, r.line or 0, r.record or "")))
-        own = self.find(node)
+        own = self.find(iri)
         return (own,) if own is not None else ()
 
-    def find(self, node: Node) -> RecordRef | None:
+    def find(self, iri: str | None) -> RecordRef | None:
         """The record behind an instance IRI, or None for anything else."""
-        if self.sources is None or not isinstance(node, URIRef) or not str(node).startswith(ID):
+        if self.sources is None or iri is None or not iri.startswith(ID):
             return None
-        kind, *keys = str(node)[len(str(ID)) :].split("/")
+        kind, *keys = iri[len(ID) :].split("/")
         if kind == "dataset" and not keys:
             return self._source([self.sources.document.key])
         if not keys:
@@ -977,11 +1018,12 @@ def command(
     source = ", ".join(map(str, files))
     if report.note:
         click.echo(f"note: {report.note}", err=True)
-    text = {
-        "text": lambda: report.to_text(source),
-        "turtle": lambda: report.to_turtle().decode("utf-8"),
-        "json": report.to_json,
-    }[output_format]()
+    with _without_cycle_collection():
+        text = {
+            "text": lambda: report.to_text(source),
+            "turtle": lambda: report.to_turtle().decode("utf-8"),
+            "json": report.to_json,
+        }[output_format]()
     if output is None:
         click.echo(text, nl=False)
     else:
