@@ -187,7 +187,7 @@ class Check:
     shape: Node
     components: tuple[tuple[URIRef, str | None], ...]
     severity: URIRef
-    messages: tuple[Literal, ...]
+    messages: tuple[str, ...]
     path: Any
     query: str
     constraint: Node | None = None
@@ -223,7 +223,7 @@ class _Compiler:
         checks = []
         for shape in sorted(focus, key=_sort_key):
             if self._active(shape):
-                checks.extend(self._shape_checks(shape, _focus_pattern(focus[shape])))
+                checks.extend(self._shape_checks(shape, self._focus_pattern(focus[shape])))
         return checks
 
     def _shapes_with_targets(self) -> Iterator[Node]:
@@ -250,6 +250,20 @@ class _Compiler:
         patterns += [f"?this {_term(p)} [] ." for p in g.objects(shape, SH.targetSubjectsOf)]
         patterns += [f"[] {_term(p)} ?this ." for p in g.objects(shape, SH.targetObjectsOf)]
         return patterns
+
+    def _focus_pattern(self, targets: list[str]) -> str:
+        """A pattern binding ?this to each focus node once.
+
+        One rdf:type pattern or one node already does; any other is made distinct.
+        """
+        targets = sorted(set(targets))
+        if len(targets) == 1 and (
+            targets[0].startswith("VALUES ")
+            or (self.type_path == TYPE and targets[0].startswith(f"?this {TYPE} "))
+        ):
+            return targets[0]
+        union = " UNION ".join(f"{{ {t} }}" for t in targets)
+        return f"{{ SELECT DISTINCT ?this WHERE {{ {union} }} }}"
 
     def _shape_checks(self, shape: Node, focus: str) -> list[Check]:
         params = self._parameters(shape)
@@ -342,7 +356,7 @@ class _Compiler:
             shape=shape,
             components=components,
             severity=_severity(shape, params),
-            messages=tuple(params.get(SH.message, ())),
+            messages=tuple(map(str, params.get(SH.message, ()))),
             path=path,
             query=query,
         )
@@ -401,7 +415,7 @@ class _Compiler:
             shape=shape,
             components=((SH.SPARQLConstraintComponent, None),),
             severity=_severity(shape, params),
-            messages=tuple(dict.fromkeys(messages)),
+            messages=tuple(dict.fromkeys(map(str, messages))),
             path=None,
             query=query,
             constraint=constraint,
@@ -526,11 +540,6 @@ def _count(parameter: URIRef, value: Node) -> int:
     return int(value)
 
 
-def _focus_pattern(targets: list[str]) -> str:
-    union = " UNION ".join(f"{{ {t} }}" for t in sorted(set(targets)))
-    return f"{{ SELECT DISTINCT ?this WHERE {{ {union} }} }}"
-
-
 def _datatype_ok(datatype: Node, v: str) -> str:
     if datatype == RDF.langString:
         return f'(isLiteral({v}) && lang({v}) != "")'
@@ -638,7 +647,7 @@ def _solutions(store: pyoxigraph.Store, check: Check) -> tuple[list[str], list[t
 
 def _finding(check: Check, component: URIRef, row: dict[str, Node]) -> Finding:
     value = row.get("value", row["this"] if check.constraint is not None else None)
-    messages = tuple(str(m) for m in check.messages) or _generic(check.shape, component)
+    messages = check.messages or _generic(check.shape, component)
     if check.constraint is not None:
         messages = tuple(_fill(m, row, value) for m in messages)
     return Finding(

@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -432,13 +433,14 @@ class Report:
     @property
     def conforms(self) -> bool:
         """No sh:Violation (warnings and info allowed, as pySHACL's --allow-warnings)."""
-        return not self.of(SH.Violation)
+        return self.counts()["Violation"] == 0
 
     def of(self, severity: URIRef) -> list[Result]:
         return [result for result in self.results if result.severity == severity]
 
     def counts(self) -> dict[str, int]:
-        return {SEVERITY_NAMES[s]: len(self.of(s)) for s in SEVERITIES}
+        found = Counter(result.severity for result in self.results)
+        return {SEVERITY_NAMES[s]: found[s] for s in SEVERITIES}
 
     def summary(self) -> str:
         """For example "0 violations, 4 warnings, 88 info"."""
