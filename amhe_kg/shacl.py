@@ -47,6 +47,7 @@ PATH_OPERATORS = {
     "+": SH.oneOrMorePath,
     "?": SH.zeroOrOnePath,
 }
+SEVERITIES = (SH.Violation, SH.Warning, SH.Info)
 TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
 NODE_KINDS = {
     SH.IRI: "isIRI({v})",
@@ -523,10 +524,11 @@ def _is_predicate(path: Any) -> bool:
 
 
 def _severity(shape: Node, params: dict) -> URIRef:
+    """The shape's severity, as the object in SEVERITIES (compared by identity first)."""
     severity = params.get(SH.severity, [SH.Violation])[0]
-    if severity not in (SH.Violation, SH.Warning, SH.Info):
+    if severity not in SEVERITIES:
         raise ShapesError(f"{shape}: sh:severity must be sh:Violation, sh:Warning or sh:Info")
-    return severity
+    return SEVERITIES[SEVERITIES.index(severity)]
 
 
 def _true(value: Node | None) -> bool:

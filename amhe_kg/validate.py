@@ -43,6 +43,7 @@ from amhe_kg.paths import OUTPUT_DIR, SHAPES_FILE
 from amhe_kg.results import one_line
 from amhe_kg.shacl import (
     PATH_OPERATORS,
+    SEVERITIES,
     Finding,
     ShapesError,
     Unsupported,
@@ -84,8 +85,7 @@ ENGINES = ("oxigraph", "pyshacl")
 ENGINE_NAMES = {"oxigraph": "SHACL as SPARQL on Oxigraph", "pyshacl": "pySHACL"}
 HAS_SUBCLASSES = "ASK { ?class <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?super }"
 
-SEVERITIES = (SH.Violation, SH.Warning, SH.Info)
-SEVERITY_NAMES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+SEVERITY_NAMES = dict(zip(SEVERITIES, ("Violation", "Warning", "Info"), strict=True))
 
 EXIT_CODES = """
 Exit codes: 0 the data conforms (warnings and info allowed); 1 there is at
