@@ -309,7 +309,11 @@ class _Compiler:
             for parameter, operator in ((SH.minCount, "<"), (SH.maxCount, ">"))
             for bound in params.get(parameter, ())
         ]
-        if counts:
+        if counts == [(SH.minCount, "<", 1)] and path:
+            # a value required, nothing more: cheaper than counting every focus node's values
+            missing = f"FILTER NOT EXISTS {{ {values} }}"
+            check(f"SELECT ?this WHERE {{ {focus} {missing} }}", (SH.minCount, None))
+        elif counts:
             n = "COUNT(DISTINCT ?value)"
             flags = tuple((parameter, f"c{i}") for i, (parameter, _, _) in enumerate(counts))
             selected = " ".join(
