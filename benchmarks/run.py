@@ -734,7 +734,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sizes", default="25k,100k,1M,5M", help="synthetic sizes [25k,100k,1M,5M]"
     )
-    parser.add_argument("--scale-repeat", type=int, default=1, help="validations per size [1]")
+    parser.add_argument("--scale-repeat", type=int, default=3, help="validations per size [3]")
     parser.add_argument("--scale-query-repeat", type=int, default=3, help="runs per query [3]")
     parser.add_argument("--timeout", type=float, default=600, help="s per subprocess [600]")
     parser.add_argument("--query-timeout", type=float, default=300, help="s per query run [300]")
