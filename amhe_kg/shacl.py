@@ -3,14 +3,15 @@
 `compile_shapes` turns a shapes graph into SPARQL queries over all the focus
 nodes of a shape at once: one finds the values that break any of the shape's
 value constraints (a variable per constraint says which), one its
-cardinalities, one each sh:hasValue, property pair and closed check. Shapes
-nested in sh:or, sh:xone, sh:not, sh:and and sh:node become FILTER
-expressions. A SHACL-SPARQL constraint runs once per shape with `$this`
-unbound, and its rows are kept for the shape's focus nodes (the same answers
-as pre-binding `$this` where, as in every constraint of the project's shapes,
-`$this` is bound by a triple pattern of the query's top-level group). `run`
-returns the results as `Finding`s, which `amhe_kg.validate` also makes of
-pySHACL's report, so a report is made the same way whichever engine found
+cardinalities (a NOT EXISTS where one value is all that is required), one
+each sh:hasValue, property pair and closed check. Shapes nested in sh:or,
+sh:xone, sh:not, sh:and and sh:node become FILTER expressions. A SHACL-SPARQL
+constraint runs once per shape with `$this` unbound, and its rows are kept
+for the shape's focus nodes (the same answers as pre-binding `$this` where,
+as in every constraint of the project's shapes, `$this` is bound by a triple
+pattern of the query's top-level group). `run` runs the queries in threads
+and returns the results as `Finding`s, which `amhe_kg.validate` also makes
+of pySHACL's report, so a report is made the same way whichever engine found
 them.
 
 The compiler knows the constraint components of SHACL Core except
@@ -644,9 +645,9 @@ def _solutions(store: pyoxigraph.Store, check: Check) -> tuple[list[str], list[t
     rows = [tuple(solution) for solution in solutions]
     if check.focus is None:
         return variables, rows
-    if "this" not in variables or any(row[variables.index("this")] is None for row in rows):
+    this = variables.index("this") if "this" in variables else None
+    if this is None or any(row[this] is None for row in rows):
         raise Unsupported(f"{check.constraint} does not bind $this")
-    this = variables.index("this")
     focus = {solution["this"] for solution in store.query(check.focus)}
     return variables, [row for row in dict.fromkeys(rows) if row[this] in focus]
 

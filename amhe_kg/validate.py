@@ -1,6 +1,7 @@
 """Validate the graph against the SHACL shapes and trace each result to its curated record.
 
-`validate` runs pySHACL over a data graph and returns a `Report`: every
+`validate` runs the shapes on a data graph, compiled to SPARQL on Oxigraph
+(`amhe_kg.shacl`) or with pySHACL, and returns a `Report`: every
 result with its severity, shape, focus node, path, value and message, the
 curated file, line and record the focus node was built from, found from its IRI
 (`.../id/{kind}/{key}`), and its `prov:wasDerivedFrom` source location. An
@@ -679,7 +680,7 @@ class _Describer:
         quads = self.store.quads_for_pattern(
             None, NamedNode(inverse), to_oxigraph(focus), self.graph
         )
-        return sorted((quad.subject for quad in quads), key=str)
+        return sorted((quad.subject for quad in quads), key=lambda term: term.value)
 
     def _describe(self, subjects: list) -> tuple:
         labels = sorted(label.value for s in subjects for label in self._objects(s, LABEL))
