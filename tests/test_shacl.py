@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph, Literal, Namespace
 
-from amhe_kg.shacl import Unsupported, compile_shapes, to_store
+from amhe_kg.shacl import Unsupported, compile_shapes, run, to_store
 from amhe_kg.validate import Report, ShapesError, load_shapes, validate
 from benchmarks.synthetic import replicate
 from tests.conftest import AMHE, ROOT
@@ -129,6 +129,8 @@ ex:Sub rdfs:subClassOf ex:Thing .
         "sh:property [ sh:path [ sh:oneOrMorePath ex:p ] ; sh:nodeKind sh:BlankNode ]",
         "sh:property [ sh:path [ sh:zeroOrMorePath ex:p ] ; sh:hasValue ex:a ]",
         "sh:property [ sh:path [ sh:zeroOrOnePath ex:q ] ; sh:in ( ex:a ) ]",
+        "sh:property [ sh:path [ sh:inversePath ex:p ] ; sh:minCount 1 ; sh:class ex:Sub ]",
+        "sh:property [ sh:path ( ex:q ex:p ) ; sh:minCount 1 ]",
         "sh:property [ sh:path ex:n ; sh:maxInclusive 2 ; sh:minExclusive 1 ]",
         "sh:property [ sh:path ex:s ; sh:minLength 6 ; sh:maxLength 10 ]",
         "sh:property [ sh:path ex:n ; sh:lessThan ex:m ; sh:equals ex:q ]",
@@ -198,6 +200,13 @@ def test_blank_node_labels_survive_the_store():
 def test_rdfs_inference_needs_pyshacl(shapes, base):
     with pytest.raises(ValueError, match="RDFS inference runs on the pyshacl engine"):
         validate(base, shapes, inference="rdfs", engine="oxigraph")
+
+
+def test_results_do_not_depend_on_the_number_of_threads(shapes, built):
+    store = to_store(built.graph)
+    checks = compile_shapes(shapes, subclasses=False)
+    one = set(run(store, checks, workers=1))
+    assert len(one) == 91 and set(run(store, checks, workers=4)) == one
 
 
 def test_the_shapes_file_compiles_without_fallback():
